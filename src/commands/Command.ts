@@ -1,0 +1,67 @@
+/**
+ * A command's entry in the table: its name, how it is documented, what class of work it is (for role checks)
+ * and its handler. Handlers are plain synchronous functions returning a `Reply` (the hot path: no Effect per
+ * request); the few that need an Effect (a service call that may fail or wait) declare `kind: "effect"`.
+ */
+import type { Effect } from "effect"
+import type { ServerConfigShape } from "../config/ServerConfig.js"
+import type { CommandError } from "../errors.js"
+import type { OkResult, Reply } from "../protocol/Reply.js"
+import type { CommandClass } from "../session/Role.js"
+import type { Session } from "../session/Session.js"
+import type { SessionStoreShape } from "../session/SessionStore.js"
+import type { ConnectionRegistry } from "../server/Connections.js"
+import type { KeyspaceShape } from "../store/Keyspace.js"
+
+/** The services a handler may use, resolved once when the server starts. */
+export interface ServerServices {
+  readonly config: ServerConfigShape
+  readonly sessions: SessionStoreShape
+  readonly keyspace: KeyspaceShape
+  readonly connections: ConnectionRegistry
+  /** Epoch nanoseconds at which the server started. */
+  readonly startedAt: bigint
+  readonly version: string
+}
+
+/** What a handler knows about the request. */
+export interface CommandContext {
+  /** The connection's client id, which is also its session id. */
+  readonly clientId: string
+  /** The caller's live session (touched at `now`). */
+  readonly session: Session
+  /** When the request was received, in epoch nanoseconds (Effect Clock). */
+  readonly now: bigint
+  readonly services: ServerServices
+}
+
+interface SpecBase {
+  /** Canonical name, upper case (`STR.SET`). */
+  readonly name: string
+  /** Usage, e.g. `STR.RANGE <key> <start> <length>`. */
+  readonly syntax: string
+  /** One line saying what it does. */
+  readonly summary: string
+  /** What it does, for role checks. */
+  readonly class: CommandClass
+}
+
+/** A synchronous command: all of its work happens in one step (atomic per key). */
+export interface SyncCommand extends SpecBase {
+  readonly kind: "sync"
+  readonly run: (ctx: CommandContext, args: ReadonlyArray<string>) => Reply
+}
+
+/** A command that needs an Effect (a service that may fail or wait). */
+export interface EffectCommand extends SpecBase {
+  readonly kind: "effect"
+  readonly run: (ctx: CommandContext, args: ReadonlyArray<string>) => Effect.Effect<OkResult, CommandError>
+}
+
+export type CommandSpec = SyncCommand | EffectCommand
+
+/** Declares a synchronous command. */
+export const syncCommand = (spec: Omit<SyncCommand, "kind">): SyncCommand => ({ kind: "sync", ...spec })
+
+/** Declares a command whose handler returns an Effect. */
+export const effectCommand = (spec: Omit<EffectCommand, "kind">): EffectCommand => ({ kind: "effect", ...spec })

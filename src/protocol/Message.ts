@@ -1,0 +1,241 @@
+/**
+ * The two protobuf messages of the Fleare wire, hand-coded for the hot path (the schema is tiny and fixed):
+ *
+ *   message Command  { string command = 1; repeated string args = 2; }
+ *   message Response { string client_id = 1; string topic = 2; string status = 3; bytes result = 4; }
+ *
+ * proto3 rules: empty strings and bytes are not written; unknown fields are skipped by wire type; strings must
+ * be valid UTF-8. `test/protocol/Message.test.ts` checks these codecs byte for byte against @bufbuild/protobuf.
+ */
+import { isUtf8 } from "node:buffer"
+
+/** A request: the command name as sent, and its arguments. */
+export interface Command {
+  readonly command: string
+  readonly args: Array<string>
+}
+
+/** A reply or push frame. `result` is text (encoded as UTF-8) or raw bytes. */
+export interface Response {
+  readonly clientId: string
+  readonly topic: string
+  readonly status: "Ok" | "Error"
+  readonly result: string | Uint8Array
+}
+
+const WIRE_VARINT = 0
+const WIRE_I64 = 1
+const WIRE_LEN = 2
+const WIRE_I32 = 5
+
+/** Thrown (and caught at the codec boundary) when bytes are not a valid message. */
+class WireError extends Error {}
+
+const readVarint = (buf: Buffer, pos: number, end: number): [value: number, next: number] => {
+  let result = 0
+  let shift = 0
+  while (pos < end) {
+    const b = buf[pos++]!
+    if (shift < 28) result |= (b & 0x7f) << shift
+    else result += (b & 0x7f) * 2 ** shift
+    if (b < 0x80) return [result, pos]
+    shift += 7
+    if (shift > 63) break
+  }
+  throw new WireError("truncated or overlong varint")
+}
+
+const readString = (buf: Buffer, start: number, end: number): string => {
+  // ASCII is the common case; only non-ASCII bytes need the UTF-8 validity check proto3 demands.
+  for (let i = start; i < end; i++) {
+    if (buf[i]! >= 0x80) {
+      if (!isUtf8(buf.subarray(start, end))) throw new WireError("string field is not valid UTF-8")
+      break
+    }
+  }
+  return buf.toString("utf8", start, end)
+}
+
+const skipField = (buf: Buffer, wireType: number, pos: number, end: number): number => {
+  switch (wireType) {
+    case WIRE_VARINT:
+      return readVarint(buf, pos, end)[1]
+    case WIRE_I64:
+      if (pos + 8 > end) throw new WireError("truncated fixed64")
+      return pos + 8
+    case WIRE_LEN: {
+      const [len, next] = readVarint(buf, pos, end)
+      if (next + len > end) throw new WireError("truncated length-delimited field")
+      return next + len
+    }
+    case WIRE_I32:
+      if (pos + 4 > end) throw new WireError("truncated fixed32")
+      return pos + 4
+    default:
+      throw new WireError(`unsupported wire type ${wireType}`)
+  }
+}
+
+/** Walks the fields of a message body, calling `onLen` for each length-delimited field (others are skipped). */
+const walk = (buf: Buffer, onLen: (field: number, start: number, end: number) => void): void => {
+  let pos = 0
+  const end = buf.length
+  while (pos < end) {
+    const [key, afterKey] = readVarint(buf, pos, end)
+    const field = Math.floor(key / 8)
+    const wireType = key & 7
+    if (field === 0) throw new WireError("field number 0")
+    if (wireType === WIRE_LEN) {
+      const [len, start] = readVarint(buf, afterKey, end)
+      if (start + len > end) throw new WireError("truncated length-delimited field")
+      onLen(field, start, start + len)
+      pos = start + len
+    } else {
+      pos = skipField(buf, wireType, afterKey, end)
+    }
+  }
+}
+
+/** Decodes a `Command` body; `undefined` when the bytes are not a valid Command. */
+export const decodeCommand = (buf: Buffer): Command | undefined => {
+  let command = ""
+  const args: Array<string> = []
+  try {
+    walk(buf, (field, start, end) => {
+      if (field === 1) command = readString(buf, start, end)
+      else if (field === 2) args.push(readString(buf, start, end))
+    })
+  } catch (e) {
+    if (e instanceof WireError) return undefined
+    throw e
+  }
+  return { command, args }
+}
+
+/** Decodes a `Response` body (the client side); `undefined` when invalid. */
+export const decodeResponse = (buf: Buffer): Response | undefined => {
+  let clientId = ""
+  let topic = ""
+  let status = ""
+  let result: Uint8Array = new Uint8Array(0)
+  try {
+    walk(buf, (field, start, end) => {
+      if (field === 1) clientId = readString(buf, start, end)
+      else if (field === 2) topic = readString(buf, start, end)
+      else if (field === 3) status = readString(buf, start, end)
+      else if (field === 4) result = buf.subarray(start, end)
+    })
+  } catch (e) {
+    if (e instanceof WireError) return undefined
+    throw e
+  }
+  return { clientId, topic, status: status === "Error" ? "Error" : "Ok", result }
+}
+
+const varintSize = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5)
+
+/**
+ * A growable output buffer that frames and encodes messages. One is shared by all connections of a process:
+ * a connection encodes its whole batch of replies synchronously and `take()`s a copy, so idle connections
+ * hold no output buffer at all.
+ */
+export class FrameWriter {
+  private buf: Buffer
+  private len = 0
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialBytes)
+  }
+
+  get length(): number {
+    return this.len
+  }
+
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n))
+    this.buf.copy(next, 0, 0, this.len)
+    this.buf = next
+  }
+
+  private varint(n: number): void {
+    const b = this.buf
+    while (n >= 0x80) {
+      b[this.len++] = (n & 0x7f) | 0x80
+      n >>>= 7
+    }
+    b[this.len++] = n
+  }
+
+  private field(tag: number, value: string | Uint8Array, byteLength: number): void {
+    if (byteLength === 0) return
+    this.buf[this.len++] = tag
+    this.varint(byteLength)
+    if (typeof value === "string") this.len += this.buf.write(value, this.len, "utf8")
+    else {
+      this.buf.set(value, this.len)
+      this.len += byteLength
+    }
+  }
+
+  /** Appends one framed `Response`. */
+  response(clientId: string, topic: string, status: string, result: string | Uint8Array): void {
+    const cidLen = clientId.length === 0 ? 0 : Buffer.byteLength(clientId)
+    const topicLen = topic.length === 0 ? 0 : Buffer.byteLength(topic)
+    const statusLen = status.length // "Ok" | "Error": ASCII
+    const resLen = typeof result === "string" ? (result.length === 0 ? 0 : Buffer.byteLength(result)) : result.length
+    let body = 0
+    if (cidLen) body += 1 + varintSize(cidLen) + cidLen
+    if (topicLen) body += 1 + varintSize(topicLen) + topicLen
+    if (statusLen) body += 1 + varintSize(statusLen) + statusLen
+    if (resLen) body += 1 + varintSize(resLen) + resLen
+    this.ensure(4 + body)
+    this.buf.writeUInt32BE(body, this.len)
+    this.len += 4
+    this.field(0x0a, clientId, cidLen)
+    this.field(0x12, topic, topicLen)
+    this.field(0x1a, status, statusLen)
+    this.field(0x22, result, resLen)
+  }
+
+  /** Appends one framed `Command` (the client side). */
+  command(name: string, args: ReadonlyArray<string>): void {
+    const nameLen = Buffer.byteLength(name)
+    let body = nameLen ? 1 + varintSize(nameLen) + nameLen : 0
+    const argLens = args.map((a) => Buffer.byteLength(a))
+    for (const l of argLens) body += 1 + varintSize(l) + l
+    this.ensure(4 + body)
+    this.buf.writeUInt32BE(body, this.len)
+    this.len += 4
+    this.field(0x0a, name, nameLen)
+    for (let i = 0; i < args.length; i++) {
+      // A repeated string keeps empty elements: each is written as a zero-length field.
+      const l = argLens[i]!
+      this.buf[this.len++] = 0x12
+      this.varint(l)
+      if (l) this.len += this.buf.write(args[i]!, this.len, "utf8")
+    }
+  }
+
+  /** Copies out everything written so far and resets. Shrinks a buffer that one large batch grew. */
+  take(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.len))
+    this.len = 0
+    if (this.buf.length > 4 * 1024 * 1024) this.buf = Buffer.allocUnsafe(64 * 1024)
+    return out
+  }
+}
+
+/** Encodes one framed Command: what a client sends. */
+export const encodeCommand = (name: string, args: ReadonlyArray<string>): Buffer => {
+  const w = new FrameWriter(256)
+  w.command(name, args)
+  return w.take()
+}
+
+/** Encodes one framed Response. */
+export const encodeResponse = (r: Response): Buffer => {
+  const w = new FrameWriter(256)
+  w.response(r.clientId, r.topic, r.status, r.result)
+  return w.take()
+}

@@ -1,0 +1,60 @@
+/**
+ * `FleareServer`: the whole server as one layer. It reads the configuration, resolves the services once,
+ * listens through the `Transport`, and runs a connection actor per accepted socket until its scope closes.
+ * Embedders build it with `FleareServer.layer` (their own Transport/SessionStore/Accounts) or
+ * `FleareServer.layerNode` (everything from the configuration, node:net transport), then read `address`.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { ServerServices } from "../commands/Command.js"
+import { ServerConfig } from "../config/ServerConfig.js"
+import { FrameWriter } from "../protocol/Message.js"
+import { Accounts } from "../session/Accounts.js"
+import { SessionStore } from "../session/SessionStore.js"
+import { Keyspace } from "../store/Keyspace.js"
+import { nowNanos } from "../session/Timestamp.js"
+import { VERSION } from "../version.js"
+import { runConnection } from "./Connection.js"
+import { ConnectionRegistry } from "./Connections.js"
+import { NodeTransportLayer } from "./NodeTransport.js"
+import { type ListenAddress, Transport, type TransportError } from "./Transport.js"
+
+/** A running server. */
+export interface FleareServerShape {
+  /** The address it listens on (the real port when configured with port 0). */
+  readonly address: ListenAddress
+  /** The live connections. */
+  readonly connections: ConnectionRegistry
+}
+
+export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServer, FleareServerShape>() {
+  /** The server over the given services. */
+  static layer: Layer.Layer<FleareServer, TransportError, ServerConfig | Transport | SessionStore | Accounts | Keyspace> =
+    Layer.scoped(
+      FleareServer,
+      Effect.gen(function* () {
+        const config = yield* ServerConfig
+        const transport = yield* Transport
+        const connections = new ConnectionRegistry()
+        const services: ServerServices = {
+          config,
+          sessions: yield* SessionStore,
+          keyspace: yield* Keyspace,
+          connections,
+          startedAt: yield* nowNanos,
+          version: VERSION
+        }
+        const deps = { services, accounts: yield* Accounts, writer: new FrameWriter() }
+        const address = yield* transport.serve(
+          { host: config.server.host, port: config.server.port },
+          (conn) => runConnection(deps, conn)
+        )
+        yield* Effect.logInfo(`fleare-ts ${VERSION} listening on ${address.host}:${address.port}`)
+        return { address, connections }
+      })
+    )
+
+  /** The server with every service built from the configuration and the node:net transport. */
+  static layerNode: Layer.Layer<FleareServer, TransportError, ServerConfig> = FleareServer.layer.pipe(
+    Layer.provide(Layer.mergeAll(NodeTransportLayer, SessionStore.layerConfig, Accounts.layer, Keyspace.layerConfig))
+  )
+}

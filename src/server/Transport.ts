@@ -1,0 +1,66 @@
+/**
+ * The transport: a listening socket that hands each accepted connection to a handler running in its own
+ * fiber. Only the transport knows about sockets; the connection actor sees `Conn`, a byte pipe with
+ * backpressure. `NodeTransport.layer` is the node:net implementation; tests and embedders may provide another.
+ */
+import { Context, Data, type Effect, type Scope } from "effect"
+
+/** An accepted connection as the connection actor sees it. */
+export interface Conn {
+  readonly remoteAddress: string
+  readonly remotePort: number
+  /**
+   * Waits for input and returns every chunk received since the last call, in order; `undefined` once the peer
+   * has finished sending (FIN), the socket failed, or the connection was killed, and nothing is left.
+   */
+  readonly read: Effect.Effect<ReadonlyArray<Buffer> | undefined>
+  /** Queues bytes for the peer. Reading pauses while too much output waits (the peer is not reading). */
+  readonly write: (data: Buffer) => void
+  /** Ends the connection after queued output is sent, then discards input until the peer closes. */
+  readonly end: () => void
+  /** Ends input now (`read` returns `undefined` once drained); used by SESSION.KILL. */
+  readonly kill: () => void
+}
+
+/** Where a transport listens. */
+export interface ListenAddress {
+  readonly host: string
+  readonly port: number
+}
+
+/** The listener could not start (address in use, permission, bad host). */
+export class TransportError extends Data.TaggedError("TransportError")<{
+  readonly message: string
+  readonly cause: unknown
+}> {}
+
+/** The transport service. */
+export interface TransportShape {
+  /**
+   * Listens on `address` and runs `handler` in a new fiber for every connection until the scope closes; then
+   * stops accepting, interrupts the handlers and closes every socket. Returns the bound address (port 0 picks
+   * a free port).
+   */
+  readonly serve: (
+    address: ListenAddress,
+    handler: (conn: Conn) => Effect.Effect<void>
+  ) => Effect.Effect<ListenAddress, TransportError, Scope.Scope>
+}
+
+export class Transport extends Context.Tag("fleare/Transport")<Transport, TransportShape>() {}
+
+/** Flow-control thresholds of a connection. */
+export interface FlowLimits {
+  /** Unprocessed input bytes above which the socket stops reading. */
+  readonly inputHighWater: number
+  /** Unsent output bytes above which the socket stops reading. */
+  readonly outputHighWater: number
+  /** How long a closing connection waits for the peer to close before the socket is destroyed. */
+  readonly lingerMillis: number
+}
+
+export const defaultFlowLimits: FlowLimits = {
+  inputHighWater: 1024 * 1024,
+  outputHighWater: 1024 * 1024,
+  lingerMillis: 2000
+}
