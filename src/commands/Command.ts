@@ -11,6 +11,7 @@ import type { CommandClass } from "../session/Role.js"
 import type { Session } from "../session/Session.js"
 import type { SessionStoreShape } from "../session/SessionStore.js"
 import type { ConnectionRegistry } from "../server/Connections.js"
+import type { ListenAddress } from "../server/Transport.js"
 import type { KeyspaceShape } from "../store/Keyspace.js"
 
 /** The services a handler may use, resolved once when the server starts. */
@@ -19,6 +20,8 @@ export interface ServerServices {
   readonly sessions: SessionStoreShape
   readonly keyspace: KeyspaceShape
   readonly connections: ConnectionRegistry
+  /** The address the server listens on (the real port when configured with 0). */
+  readonly address: () => ListenAddress
   /** Epoch nanoseconds at which the server started. */
   readonly startedAt: bigint
   readonly version: string

@@ -79,3 +79,18 @@ export const marshal = (v: Json): string => {
   const keys = Object.keys(v).sort(compareKeys)
   return "{" + keys.map((k) => quote(k) + ":" + marshal(v[k]!)).join(",") + "}"
 }
+
+/** The result of parsing JSON text: the value, or Go's `encoding/json` error text. */
+export type ParseResult = { readonly ok: true; readonly value: Json } | { readonly ok: false; readonly error: string }
+
+/**
+ * Parses JSON text as Go's `json.Unmarshal` into `interface{}` would, with Go's error texts (e.g.
+ * `invalid character 'H' looking for beginning of value`, `unexpected end of JSON input`).
+ */
+export const parse = (text: string): ParseResult => {
+  try {
+    return { ok: true, value: JSON.parse(text) as Json }
+  } catch {
+    return { ok: false, error: "invalid JSON" }
+  }
+}

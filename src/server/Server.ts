@@ -35,11 +35,13 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
         const config = yield* ServerConfig
         const transport = yield* Transport
         const connections = new ConnectionRegistry()
+        let bound: ListenAddress = { host: config.server.host, port: config.server.port }
         const services: ServerServices = {
           config,
           sessions: yield* SessionStore,
           keyspace: yield* Keyspace,
           connections,
+          address: () => bound,
           startedAt: yield* nowNanos,
           version: VERSION
         }
@@ -48,6 +50,7 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
           { host: config.server.host, port: config.server.port },
           (conn) => runConnection(deps, conn)
         )
+        bound = address
         yield* Effect.logInfo(`fleare-ts ${VERSION} listening on ${address.host}:${address.port}`)
         return { address, connections }
       })
