@@ -5,14 +5,24 @@
  */
 import { Data } from "effect"
 
+const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
+
 /** No live session on this connection (never authenticated, expired, killed). */
 export class Unauthorized extends Data.TaggedError("Unauthorized")<{}> {}
 
 /** Something failed inside the server; the detail is logged, never sent. */
-export class InternalError extends Data.TaggedError("InternalError")<{ readonly cause: unknown }> {}
+export class InternalError extends Data.TaggedError("InternalError")<{ readonly cause: unknown }> {
+  override get message(): string {
+    return `internal error: ${describe(this.cause)}`
+  }
+}
 
 /** The session store could not answer (storage failure, not a missing session). */
-export class SessionStoreError extends Data.TaggedError("SessionStoreError")<{ readonly cause: unknown }> {}
+export class SessionStoreError extends Data.TaggedError("SessionStoreError")<{ readonly cause: unknown }> {
+  override get message(): string {
+    return `session store failed: ${describe(this.cause)}`
+  }
+}
 
 /** AUTH failed; the connection is closed after the reply. `message` is Fleare's text after `ConnectionFailed: `. */
 export class AuthFailed extends Data.TaggedError("AuthFailed")<{ readonly message: string }> {}

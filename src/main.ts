@@ -22,7 +22,10 @@ const configYaml = Options.text("config").pipe(
   Options.optional
 )
 const host = Options.text("host").pipe(Options.withDescription("address to listen on"), Options.optional)
-const port = Options.integer("port").pipe(Options.withDescription("port to listen on (0: any free port)"), Options.optional)
+const port = Options.integer("port").pipe(
+  Options.withDescription("port to listen on (0: any free port)"),
+  Options.optional
+)
 const logLevel = Options.choice("loglevel", ["debug", "info", "warn", "error"]).pipe(
   Options.withDescription("log level (overrides logging.level)"),
   Options.optional
@@ -35,35 +38,30 @@ const levels: Record<string, LogLevel.LogLevel> = {
   error: LogLevel.Error
 }
 
-const serve = Command.make(
-  "fleare-ts",
-  { configPath, configYaml, host, port, logLevel },
-  (flags) =>
-    Effect.gen(function* () {
-      const { config, warnings } = yield* loadConfig({
-        configPath: Option.getOrUndefined(flags.configPath),
-        configYaml: Option.getOrElse(flags.configYaml, () => process.env["config"]),
-        host: Option.getOrUndefined(flags.host),
-        port: Option.getOrUndefined(flags.port)
-      })
-      const level = levels[Option.getOrElse(flags.logLevel, () => config.logging.level)] ?? LogLevel.Info
-      return yield* Effect.gen(function* () {
-        for (const w of warnings) yield* Effect.logWarning(w)
-        return yield* Layer.launch(FleareServer.layerNode.pipe(Layer.provide(ServerConfig.layer(config))))
-      }).pipe(Logger.withMinimumLogLevel(level))
-    }).pipe(
-      Effect.catchTags({
-        ConfigError: (e) => Console.error(`fleare-ts: configuration error: ${e.message}`).pipe(Effect.zipRight(Effect.fail(e))),
-        TransportError: (e) => Console.error(`fleare-ts: ${e.message}`).pipe(Effect.zipRight(Effect.fail(e)))
-      })
-    )
+const serve = Command.make("fleare-ts", { configPath, configYaml, host, port, logLevel }, (flags) =>
+  Effect.gen(function* () {
+    const { config, warnings } = yield* loadConfig({
+      configPath: Option.getOrUndefined(flags.configPath),
+      configYaml: Option.getOrElse(flags.configYaml, () => process.env["config"]),
+      host: Option.getOrUndefined(flags.host),
+      port: Option.getOrUndefined(flags.port)
+    })
+    const level = levels[Option.getOrElse(flags.logLevel, () => config.logging.level)] ?? LogLevel.Info
+    return yield* Effect.gen(function* () {
+      for (const w of warnings) yield* Effect.logWarning(w)
+      return yield* Layer.launch(FleareServer.layerNode.pipe(Layer.provide(ServerConfig.layer(config))))
+    }).pipe(Logger.withMinimumLogLevel(level))
+  }).pipe(
+    Effect.catchTags({
+      ConfigError: (e) =>
+        Console.error(`fleare-ts: configuration error: ${e.message}`).pipe(Effect.zipRight(Effect.fail(e))),
+      TransportError: (e) => Console.error(`fleare-ts: ${e.message}`).pipe(Effect.zipRight(Effect.fail(e)))
+    })
+  )
 )
 
 const version = Command.make("version", {}, () => Console.log(`fleare-ts\nVersion: v${VERSION}`))
 
 const cli = Command.run(serve.pipe(Command.withSubcommands([version])), { name: "fleare-ts", version: `v${VERSION}` })
 
-cli(process.argv).pipe(
-  Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({ disableErrorReporting: true })
-)
+cli(process.argv).pipe(Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disableErrorReporting: true }))

@@ -23,7 +23,7 @@ export const allCommands: ReadonlyArray<CommandSpec> = [
   ...mapCommands,
   ...jsonCommands,
   ...ttlCommands,
-  ...statusCommands,
+  ...statusCommands
 ]
 
 /** Commands by upper-case name. */

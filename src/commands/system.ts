@@ -38,7 +38,8 @@ const sessionKill = effectCommand({
   class: "admin",
   run: (ctx, args) =>
     Effect.gen(function* () {
-      if (args.length !== 1) return yield* fail.argument("Session id must be provided, Syntax: SESSION.KILL <session_id>")
+      if (args.length !== 1)
+        return yield* fail.argument("Session id must be provided, Syntax: SESSION.KILL <session_id>")
       const id = args[0]!
       const existed = yield* ctx.services.sessions.remove(id)
       const conn = ctx.services.connections.get(id)

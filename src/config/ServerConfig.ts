@@ -71,11 +71,8 @@ export class ServerConfig extends Context.Tag("fleare/ServerConfig")<ServerConfi
 }
 
 /** A recursively optional version of `T` (arrays are replaced, not merged). */
-export type DeepPartial<T> = T extends ReadonlyArray<unknown>
-  ? T
-  : T extends object
-    ? { -readonly [K in keyof T]?: DeepPartial<T[K]> }
-    : T
+export type DeepPartial<T> =
+  T extends ReadonlyArray<unknown> ? T : T extends object ? { -readonly [K in keyof T]?: DeepPartial<T[K]> } : T
 
 const isPlainObject = (u: unknown): u is Record<string, unknown> =>
   typeof u === "object" && u !== null && !Array.isArray(u)

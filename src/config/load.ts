@@ -65,7 +65,9 @@ const isLoopback = (host: string): boolean =>
 /** Checks that hold across keys, after types are known. */
 const crossCheck = (c: ServerConfigShape): Either.Either<ServerConfigShape, ConfigError> => {
   if (c.security.enable_auth && c.security.users.length === 0)
-    return Either.left(new ConfigError({ message: "security.users: at least one user is needed when security.enable_auth is true" }))
+    return Either.left(
+      new ConfigError({ message: "security.users: at least one user is needed when security.enable_auth is true" })
+    )
   const usesDefaultPassword = c.security.users.some((u) => u.username === "root" && u.password === "root")
   if (!isLoopback(c.server.host) && (usesDefaultPassword || !c.security.enable_auth))
     return Either.left(
@@ -73,7 +75,7 @@ const crossCheck = (c: ServerConfigShape): Either.Either<ServerConfigShape, Conf
         message:
           `server.host: refusing to listen on ${c.server.host} (not loopback) while ` +
           (c.security.enable_auth
-            ? "the root user still has the default password \"root\"; set security.users[].password " +
+            ? 'the root user still has the default password "root"; set security.users[].password ' +
               "(a scrypt hash from `npm run hash-password` is best)"
             : "security.enable_auth is false; turn authentication on first")
       })
@@ -89,9 +91,7 @@ export const decodeConfig = (raw: unknown): Either.Either<ServerConfigShape, Con
   )
 
 /** Loads the configuration from its sources (see the module doc for the order). */
-export const loadConfig = (
-  sources: ConfigSources
-): Effect.Effect<LoadedConfig, ConfigError, FileSystem.FileSystem> =>
+export const loadConfig = (sources: ConfigSources): Effect.Effect<LoadedConfig, ConfigError, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const warnings: Array<string> = []
     let raw: unknown = embeddedDefaults

@@ -7,7 +7,16 @@
 import { Cause, Effect, Exit, Ref } from "effect"
 import type { CommandContext, CommandSpec, ServerServices } from "../commands/Command.js"
 import { lookupCommand } from "../commands/registry.js"
-import { AuthFailed, type CommandError, InternalError, isCommandError, PermissionDenied, ProtocolError, Unauthorized, UnknownCommand } from "../errors.js"
+import {
+  AuthFailed,
+  type CommandError,
+  InternalError,
+  isCommandError,
+  PermissionDenied,
+  ProtocolError,
+  Unauthorized,
+  UnknownCommand
+} from "../errors.js"
 import { FrameDecoder, violationMessage } from "../protocol/Frame.js"
 import { decodeCommand, type FrameWriter } from "../protocol/Message.js"
 import { errorText, type OkResult, type Reply } from "../protocol/Reply.js"
@@ -106,7 +115,11 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
         return false
       })
 
-    const runEffectCommand = (spec: CommandSpec & { kind: "effect" }, ctx: CommandContext, args: ReadonlyArray<string>) =>
+    const runEffectCommand = (
+      spec: CommandSpec & { kind: "effect" },
+      ctx: CommandContext,
+      args: ReadonlyArray<string>
+    ) =>
       Effect.gen(function* () {
         const exit = yield* Effect.exit(spec.run(ctx, args))
         if (Exit.isSuccess(exit)) return ok(exit.value)
@@ -130,7 +143,9 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
           // Every frame of one read was received at the same moment: one touch stamps them all.
           const touched = yield* Effect.exit(services.sessions.touch(clientId, now))
           if (Exit.isSuccess(touched)) ctx = { clientId, session: touched.value, now, services }
-          else if (Cause.failureOption(touched.cause).pipe((f) => f._tag === "Some" && f.value._tag === "Unauthorized")) {
+          else if (
+            Cause.failureOption(touched.cause).pipe((f) => f._tag === "Some" && f.value._tag === "Unauthorized")
+          ) {
             current = expired(current.session)
             yield* Ref.set(state, current)
           } else {

@@ -17,7 +17,8 @@ export class ConnectionRegistry {
   nextClientId(remoteAddress: string, remotePort: number): string {
     this.counter += 1
     // An IPv4 peer on a dual-stack listener arrives as ::ffff:a.b.c.d; print it as IPv4.
-    const address = remoteAddress.startsWith("::ffff:") && remoteAddress.includes(".") ? remoteAddress.slice(7) : remoteAddress
+    const address =
+      remoteAddress.startsWith("::ffff:") && remoteAddress.includes(".") ? remoteAddress.slice(7) : remoteAddress
     const host = address.includes(":") ? `[${address}]` : address
     return `${this.counter}-${host}:${remotePort}`
   }

@@ -119,7 +119,12 @@ export const makeNodeTransport = (limits: FlowLimits = defaultFlowLimits): Trans
       const bound = yield* Effect.async<ListenAddress, TransportError>((resume) => {
         const onError = (cause: Error): void =>
           resume(
-            Effect.fail(new TransportError({ message: `cannot listen on ${address.host}:${address.port}: ${cause.message}`, cause }))
+            Effect.fail(
+              new TransportError({
+                message: `cannot listen on ${address.host}:${address.port}: ${cause.message}`,
+                cause
+              })
+            )
           )
         server.once("error", onError)
         server.listen({ host: address.host, port: address.port }, () => {

@@ -28,33 +28,35 @@ export interface FleareServerShape {
 
 export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServer, FleareServerShape>() {
   /** The server over the given services. */
-  static layer: Layer.Layer<FleareServer, TransportError, ServerConfig | Transport | SessionStore | Accounts | Keyspace> =
-    Layer.scoped(
-      FleareServer,
-      Effect.gen(function* () {
-        const config = yield* ServerConfig
-        const transport = yield* Transport
-        const connections = new ConnectionRegistry()
-        let bound: ListenAddress = { host: config.server.host, port: config.server.port }
-        const services: ServerServices = {
-          config,
-          sessions: yield* SessionStore,
-          keyspace: yield* Keyspace,
-          connections,
-          address: () => bound,
-          startedAt: yield* nowNanos,
-          version: VERSION
-        }
-        const deps = { services, accounts: yield* Accounts, writer: new FrameWriter() }
-        const address = yield* transport.serve(
-          { host: config.server.host, port: config.server.port },
-          (conn) => runConnection(deps, conn)
-        )
-        bound = address
-        yield* Effect.logInfo(`fleare-ts ${VERSION} listening on ${address.host}:${address.port}`)
-        return { address, connections }
-      })
-    )
+  static layer: Layer.Layer<
+    FleareServer,
+    TransportError,
+    ServerConfig | Transport | SessionStore | Accounts | Keyspace
+  > = Layer.scoped(
+    FleareServer,
+    Effect.gen(function* () {
+      const config = yield* ServerConfig
+      const transport = yield* Transport
+      const connections = new ConnectionRegistry()
+      let bound: ListenAddress = { host: config.server.host, port: config.server.port }
+      const services: ServerServices = {
+        config,
+        sessions: yield* SessionStore,
+        keyspace: yield* Keyspace,
+        connections,
+        address: () => bound,
+        startedAt: yield* nowNanos,
+        version: VERSION
+      }
+      const deps = { services, accounts: yield* Accounts, writer: new FrameWriter() }
+      const address = yield* transport.serve({ host: config.server.host, port: config.server.port }, (conn) =>
+        runConnection(deps, conn)
+      )
+      bound = address
+      yield* Effect.logInfo(`fleare-ts ${VERSION} listening on ${address.host}:${address.port}`)
+      return { address, connections }
+    })
+  )
 
   /** The server with every service built from the configuration and the node:net transport. */
   static layerNode: Layer.Layer<FleareServer, TransportError, ServerConfig> = FleareServer.layer.pipe(

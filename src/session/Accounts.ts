@@ -52,8 +52,11 @@ export class Accounts extends Context.Tag("fleare/Accounts")<Accounts, AccountsS
     const wrong = new AuthFailed({ message: AuthMessages.wrongCredentials })
     const authenticate = (username: string, password: string): Effect.Effect<SessionUser, AuthFailed> => {
       if (!options.enableAuth) {
-        if (username !== "" || password !== "") return Effect.fail(new AuthFailed({ message: AuthMessages.authDisabled }))
-        return root ? Effect.succeed(root.user) : Effect.fail(new AuthFailed({ message: AuthMessages.userNotFound("root") }))
+        if (username !== "" || password !== "")
+          return Effect.fail(new AuthFailed({ message: AuthMessages.authDisabled }))
+        return root
+          ? Effect.succeed(root.user)
+          : Effect.fail(new AuthFailed({ message: AuthMessages.userNotFound("root") }))
       }
       if (username === "" || password === "")
         return Effect.fail(new AuthFailed({ message: AuthMessages.missingCredentials }))

@@ -71,8 +71,7 @@ export class SessionStore extends Context.Tag("fleare/SessionStore")<SessionStor
       list: Effect.flatMap(nowNanos, (now) =>
         Effect.sync(() => [...sessions.keys()].flatMap((id) => live(id, now) ?? []))
       ),
-      expireIdle: (now) =>
-        Effect.sync(() => [...sessions.keys()].filter((id) => live(id, now) === undefined))
+      expireIdle: (now) => Effect.sync(() => [...sessions.keys()].filter((id) => live(id, now) === undefined))
     }
   }
 

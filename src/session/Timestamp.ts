@@ -30,4 +30,6 @@ export const formatRfc3339Nano = (epochNanos: bigint): string => {
  * The current time in epoch nanoseconds from the Effect `Clock` (so `TestClock` drives it). Uses the clock's
  * synchronous read, which floors `TestClock`'s fractional milliseconds instead of failing on them.
  */
-export const nowNanos: Effect.Effect<bigint> = Effect.clockWith((clock) => Effect.sync(() => clock.unsafeCurrentTimeNanos()))
+export const nowNanos: Effect.Effect<bigint> = Effect.clockWith((clock) =>
+  Effect.sync(() => clock.unsafeCurrentTimeNanos())
+)

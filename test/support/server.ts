@@ -41,4 +41,3 @@ export const withServer = async <A>(
     await s.close()
   }
 }
-

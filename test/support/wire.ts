@@ -43,10 +43,13 @@ export class WireClient {
     })
     this.closed = new Promise((resolve) => {
       const done = () => {
+        if (this.ended) return
         this.ended = true
         for (const w of this.waiters.splice(0)) w(undefined)
         resolve()
       }
+      // The server ending its side (FIN) is the server closing the connection.
+      socket.on("end", done)
       socket.on("close", done)
       socket.on("error", () => {})
     })

@@ -1,0 +1,30 @@
+/**
+ * fleare-ts for embedding: the server as a layer, its services, the wire codec and the typed errors.
+ *
+ *   const server = FleareServer.layerNode.pipe(Layer.provide(ServerConfig.layer(ServerConfig.make({ server: { port: 0 } }))))
+ */
+export { ServerConfig, type ServerConfigShape, type DeepPartial } from "./config/ServerConfig.js"
+export { loadConfig, ConfigError, type ConfigSources } from "./config/load.js"
+export * from "./errors.js"
+export { FleareServer, type FleareServerShape } from "./server/Server.js"
+export { Transport, TransportError, type Conn, type TransportShape, type ListenAddress } from "./server/Transport.js"
+export { makeNodeTransport, NodeTransportLayer } from "./server/NodeTransport.js"
+export { SessionStore, type SessionStoreShape } from "./session/SessionStore.js"
+export { Accounts, type AccountsShape } from "./session/Accounts.js"
+export { hashPassword, verifyPassword } from "./session/Password.js"
+export { type Session, type SessionUser, sessionJson } from "./session/Session.js"
+export { type Role, roles } from "./session/Role.js"
+export { formatRfc3339Nano } from "./session/Timestamp.js"
+export { Keyspace, type KeyspaceShape, type Entry } from "./store/Keyspace.js"
+export { type Value } from "./store/Value.js"
+export {
+  decodeCommand,
+  decodeResponse,
+  encodeCommand,
+  encodeResponse,
+  type Command,
+  type Response
+} from "./protocol/Message.js"
+export { FrameDecoder } from "./protocol/Frame.js"
+export { allCommands, lookupCommand } from "./commands/registry.js"
+export { VERSION } from "./version.js"
