@@ -4,6 +4,7 @@
  * the key's path. `ServerConfig` is the service every other layer reads it from.
  */
 import { Context, Layer, Schema } from "effect"
+import { MAX_SCRYPT_N, parseScryptHash } from "../session/Password.js"
 import { parseRole } from "../session/Role.js"
 import { embeddedDefaults } from "./defaults.js"
 
@@ -15,9 +16,19 @@ const RoleName = Schema.String.pipe(
   Schema.filter((s) => parseRole(s) !== undefined || `unknown role "${s}" (expected root, Admin, User or ReadOnly)`)
 )
 
+const Password = Schema.String.pipe(
+  Schema.filter(
+    (s) =>
+      !s.startsWith("scrypt$") ||
+      parseScryptHash(s) !== undefined ||
+      `not a valid scrypt hash (expected scrypt$N$r$p$salt$key with N a power of two up to ${MAX_SCRYPT_N}; ` +
+        "make one with `npm run hash-password`)"
+  )
+)
+
 const UserEntry = Schema.Struct({
   username: Schema.String.pipe(Schema.minLength(1, { message: () => "username must not be empty" })),
-  password: Schema.String,
+  password: Password,
   role: RoleName
 })
 
@@ -82,7 +93,8 @@ const isPlainObject = (u: unknown): u is Record<string, unknown> =>
  * `base` has. Unlike Fleare, a `false` or `0` in the override wins too.
  */
 export const deepMerge = (base: unknown, over: unknown): unknown => {
-  if (over === undefined) return base
+  // YAML reads `key:` with nothing after it as null: leave the default alone, as Fleare does.
+  if (over === undefined || over === null) return base
   if (!isPlainObject(base) || !isPlainObject(over)) return over
   const out: Record<string, unknown> = { ...base }
   for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v)

@@ -18,6 +18,8 @@ export interface ConfigSources {
   readonly configPath?: string | undefined
   /** A YAML string merged over the file (Fleare's `--config` / `config` env). */
   readonly configYaml?: string | undefined
+  /** How to name `configYaml` in messages (default `--config`). */
+  readonly configYamlSource?: string | undefined
   /** `--host` and `--port` flags, applied last. */
   readonly host?: string | undefined
   readonly port?: number | undefined
@@ -56,7 +58,11 @@ const unknownKeys = (shape: unknown, value: unknown, path: string): Array<string
 
 const formatIssues = (error: ParseResult.ParseError): string =>
   ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => `${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`)
+    .map((issue) => {
+      // Never echo a password's value into a message that ends up in logs.
+      const message = issue.path.includes("password") ? issue.message.replace(/, actual [\s\S]*$/, "") : issue.message
+      return `${issue.path.length ? issue.path.join(".") : "(root)"}: ${message}`
+    })
     .join("; ")
 
 const isLoopback = (host: string): boolean =>
@@ -106,8 +112,9 @@ export const loadConfig = (sources: ConfigSources): Effect.Effect<LoadedConfig, 
       raw = deepMerge(raw, doc)
     }
     if (sources.configYaml !== undefined && sources.configYaml.trim() !== "") {
-      const doc = yield* parseYamlSource(sources.configYaml, "--config")
-      warnings.push(...unknownKeys(embeddedDefaults, doc, "").map((k) => `--config: unknown key ${k} (ignored)`))
+      const source = sources.configYamlSource ?? "--config"
+      const doc = yield* parseYamlSource(sources.configYaml, source)
+      warnings.push(...unknownKeys(embeddedDefaults, doc, "").map((k) => `${source}: unknown key ${k} (ignored)`))
       raw = deepMerge(raw, doc)
     }
     const flags: Record<string, unknown> = {}

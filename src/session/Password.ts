@@ -17,12 +17,16 @@ interface ScryptHash {
   readonly key: Buffer
 }
 
+/** The largest scrypt cost accepted from a config: 2^20 already takes seconds and 1 GiB per AUTH. */
+export const MAX_SCRYPT_N = 1 << 20
+
 /** Parses `scrypt$N$r$p$salt$key`; undefined when `stored` is not in that format. */
 export const parseScryptHash = (stored: string): ScryptHash | undefined => {
   const parts = stored.split("$")
   if (parts.length !== 6 || parts[0] !== "scrypt") return undefined
   const [N, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])]
   if (![N, r, p].every((n) => Number.isSafeInteger(n) && n > 0)) return undefined
+  if (N > MAX_SCRYPT_N || (N & (N - 1)) !== 0 || r * p >= 1 << 30) return undefined
   const salt = Buffer.from(parts[4]!, "base64")
   const key = Buffer.from(parts[5]!, "base64")
   if (salt.length === 0 || key.length === 0) return undefined
@@ -31,10 +35,19 @@ export const parseScryptHash = (stored: string): ScryptHash | undefined => {
 
 const scryptKey = (password: string, h: Omit<ScryptHash, "key">, keyLength: number): Effect.Effect<Buffer, Error> =>
   Effect.async<Buffer, Error>((resume) => {
-    // maxmem must cover 128 * N * r bytes, or node refuses large N.
-    scrypt(password, h.salt, keyLength, { N: h.N, r: h.r, p: h.p, maxmem: 256 * h.N * h.r + 1024 * 1024 }, (err, key) =>
-      resume(err ? Effect.fail(err) : Effect.succeed(key))
-    )
+    try {
+      // maxmem must cover 128 * N * r bytes, or node refuses large N.
+      scrypt(
+        password,
+        h.salt,
+        keyLength,
+        { N: h.N, r: h.r, p: h.p, maxmem: 256 * h.N * h.r + 1024 * 1024 },
+        (err, key) => resume(err ? Effect.fail(err) : Effect.succeed(key))
+      )
+    } catch (e) {
+      // node throws at once (not through the callback) for parameters it refuses, e.g. N not a power of two.
+      resume(Effect.fail(e instanceof Error ? e : new Error(String(e))))
+    }
   })
 
 /** Hashes a password for the config file. */
