@@ -1,7 +1,58 @@
 /**
- * STATUS: the server's and shards' state.
+ * STATUS: the server's and shards' state, in Fleare's shape with true values.
  */
-import type { CommandSpec } from "./Command.js"
+import { Effect } from "effect"
+import { type Json, marshal } from "../protocol/GoJson.js"
+import type { ListenAddress } from "../server/Transport.js"
+import { formatRfc3339Nano } from "../session/Timestamp.js"
+import { type CommandContext, type CommandSpec, effectCommand } from "./Command.js"
 
-/** (stub: filled in by the keyspace work) */
-export const statusCommands: ReadonlyArray<CommandSpec> = []
+const NANOS_PER_SECOND = 1_000_000_000n
+
+/** `host:port` as Go's `net.JoinHostPort` writes it (an IPv6 host in brackets). */
+const hostPort = (a: ListenAddress): string => (a.host.includes(":") ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`)
+
+/**
+ * The STATUS document. Fleare marshals a struct whose fields (`server_status`, `shard_info`, `up_time`) happen
+ * to be in sorted order, and `shard_info` is a map (sorted keys, `shard_count` after the ids); `marshal` sorts
+ * every object, so the added fields (`connections`, `sessions`, `uptime_seconds`, `version`) fall in sorted
+ * place among Fleare's without moving them relative to each other.
+ */
+export const statusJson = (ctx: CommandContext, sessions: number): string => {
+  const { services, now } = ctx
+  const host = hostPort(services.address())
+  const shardInfo: { [key: string]: Json } = {}
+  const stats = services.keyspace.stats(now)
+  for (const s of stats) {
+    shardInfo[s.id] = {
+      ID: s.id,
+      host_address: host,
+      key_length: s.keys,
+      name: `Shard ${s.id}`,
+      total_size: `${s.bytes} bytes`
+    }
+  }
+  shardInfo["shard_count"] = stats.length
+  const up = now > services.startedAt ? (now - services.startedAt) / NANOS_PER_SECOND : 0n
+  return marshal({
+    connections: services.connections.size,
+    server_status: "running",
+    sessions,
+    shard_info: shardInfo,
+    up_time: formatRfc3339Nano(services.startedAt),
+    uptime_seconds: Number(up),
+    version: services.version
+  })
+}
+
+const status = effectCommand({
+  name: "STATUS",
+  syntax: "STATUS",
+  summary: "Returns the server's state as JSON: shards with live key counts and sizes, start time, connections.",
+  class: "connection",
+  // Arguments are ignored, as in Fleare.
+  run: (ctx) => Effect.map(ctx.services.sessions.list, (all) => statusJson(ctx, all.length))
+})
+
+/** The STATUS command. */
+export const statusCommands: ReadonlyArray<CommandSpec> = [status]

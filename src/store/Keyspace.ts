@@ -1,12 +1,19 @@
 /**
- * The keyspace: every key's typed value and expiry, split into shards the way Fleare maps keys (so STATUS's
+ * The keyspace: every key's typed value and expiry, assigned to shards the way Fleare maps keys (so STATUS's
  * per-shard counts match). All operations are synchronous: a command reads, computes and writes in one step,
  * which makes every read-modify-write atomic per key. Time is passed in (epoch nanoseconds from the Effect
  * Clock) so expiry is tested with `TestClock`.
+ *
+ * Expiry is lazy (a read of an expired key removes it) and active: a heap ordered by expiry time finds the
+ * expired keys without scanning, and a sweep fiber removes a bounded number of them every tick. Per-shard key
+ * counts and byte estimates are counters kept on every write, so `size` and `stats` cost only the removal of
+ * keys that expired since the last sweep. With a memory limit, a write that does not fit evicts keys by the
+ * configured policy, or is refused under `noeviction`.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Schedule, type Duration, type Scope } from "effect"
 import { ServerConfig } from "../config/ServerConfig.js"
-import type { CommandFailed } from "../errors.js"
+import { fail, type CommandFailed } from "../errors.js"
+import { entryBytes, type EvictionPolicy, ExpiryHeap, makeTracker } from "./Memory.js"
 import { shardOf } from "./Shards.js"
 import type { Value } from "./Value.js"
 
@@ -19,8 +26,43 @@ export interface Entry {
 /** Per-shard figures for STATUS. */
 export interface ShardStats {
   readonly id: string
+  /** Live keys in the shard. */
   readonly keys: number
+  /** Estimated bytes of the shard's entries (see `entryBytes` in `Memory.ts`). */
   readonly bytes: number
+}
+
+/** The memory figures of the keyspace. */
+export interface MemoryStats {
+  /** Estimated bytes of all entries, including expired ones not yet removed. */
+  readonly usedBytes: number
+  /** The limit in bytes; 0 = unlimited. */
+  readonly maxBytes: number
+  readonly policy: EvictionPolicy
+  /** Entries held, including expired ones not yet removed (a cheap count that does not purge). */
+  readonly keys: number
+  /** Keys removed because they expired, since the keyspace was made. */
+  readonly expiredKeys: number
+  /** Keys evicted to honour the limit, since the keyspace was made. */
+  readonly evictedKeys: number
+}
+
+/** The text of the OutOfMemoryError a refused write answers. */
+export const OUT_OF_MEMORY_TEXT = "command not allowed when used memory > 'max_size_mb'"
+
+/** How to build an in-memory keyspace. */
+export interface MemoryOptions {
+  readonly shardCount: number
+  /** The memory limit in estimated bytes (`memory.max_size_mb` × 2^20); 0 or absent = unlimited. */
+  readonly maxBytes?: number
+  /** What a write over the limit does (default `noeviction`: it is refused). */
+  readonly evictionPolicy?: EvictionPolicy
+  /** How often the active expiry sweep runs (default 100 ms). Used by the layers, not by `makeMemory`. */
+  readonly sweepInterval?: Duration.DurationInput
+  /** The most heap entries one sweep looks at, which bounds its work per tick (default 1000). */
+  readonly sweepLimit?: number
+  /** Called with each key evicted to honour the limit (e.g. to log the delete). */
+  readonly onEvict?: (key: string) => void
 }
 
 /** The keyspace service. */
@@ -28,56 +70,245 @@ export interface KeyspaceShape {
   /** The live entry of `key` at `now`, or undefined (an expired key is removed on the way: lazy expiry). */
   readonly get: (key: string, now: bigint) => Entry | undefined
   /**
-   * Stores `value` under `key`, replacing any value and clearing its expiry unless `expiresAt` is given.
-   * Returns a `CommandFailed` (OutOfMemoryError) when the memory limit refuses the write.
+   * Stores `value` under `key`, replacing any value and clearing its expiry unless `expiresAt` is given (an
+   * `expiresAt` at or before `now` removes the key instead). Returns a `CommandFailed` (OutOfMemoryError) when
+   * the memory limit refuses the write.
    */
   readonly set: (key: string, value: Value, now: bigint, expiresAt?: bigint) => CommandFailed | undefined
   /** Removes `key`; true if it was live. */
   readonly delete: (key: string, now: bigint) => boolean
-  /** Sets (or with 0n removes) the expiry of a live key; false if the key is missing or expired. */
+  /**
+   * Sets (or with 0n removes) the expiry of a live key; false if the key is missing or expired. An `expiresAt`
+   * at or before `now` removes the key (and answers true).
+   */
   readonly expire: (key: string, expiresAt: bigint, now: bigint) => boolean
   /** Number of live keys at `now`. */
   readonly size: (now: bigint) => number
-  /** Per-shard counts and estimated bytes, in shard order. */
+  /** Per-shard live key counts and estimated bytes at `now`, in shard order. */
   readonly stats: (now: bigint) => ReadonlyArray<ShardStats>
+  /** Removes keys expired at `now`, looking at no more than `limit` heap entries; returns how many it removed. */
+  readonly sweep: (now: bigint, limit?: number) => number
+  /** The memory figures, without purging anything. */
+  readonly memory: () => MemoryStats
+  /** Every live entry at `now` (e.g. for a snapshot), in the map's order. */
+  readonly entries: (now: bigint) => IterableIterator<readonly [string, Entry]>
 }
 
-export class Keyspace extends Context.Tag("fleare/Keyspace")<Keyspace, KeyspaceShape>() {
-  /** An in-memory keyspace with `shardCount` shards. */
-  static makeMemory = (options: { readonly shardCount: number }): KeyspaceShape => {
-    const shards: Array<Map<string, Entry>> = Array.from({ length: options.shardCount }, () => new Map())
-    const shardFor = (key: string) => shards[shardOf(key, options.shardCount)]!
-    const isLive = (e: Entry, now: bigint) => e.expiresAt === 0n || now < e.expiresAt
-    const get = (key: string, now: bigint): Entry | undefined => {
-      const shard = shardFor(key)
-      const e = shard.get(key)
-      if (e === undefined) return undefined
-      if (isLive(e, now)) return e
-      shard.delete(key)
-      return undefined
-    }
-    return {
-      get,
-      set: (key, value, _now, expiresAt = 0n) => {
-        shardFor(key).set(key, { value, expiresAt })
-        return undefined
-      },
-      delete: (key, now) => get(key, now) !== undefined && shardFor(key).delete(key),
-      expire: (key, expiresAt, now) => {
-        const e = get(key, now)
-        if (e === undefined) return false
-        shardFor(key).set(key, { value: e.value, expiresAt })
-        return true
-      },
-      size: (now) => shards.reduce((n, s) => n + [...s.values()].filter((e) => isLive(e, now)).length, 0),
-      stats: (now) =>
-        shards.map((s, i) => ({ id: String(i), keys: [...s.values()].filter((e) => isLive(e, now)).length, bytes: 0 }))
-    }
+/**
+ * A stored entry with its bookkeeping. A new slot replaces the old one on every write (set or expire), so an
+ * `Entry` a caller holds never changes under it; only the eviction counter `hits` is updated in place.
+ */
+class Slot implements Entry {
+  constructor(
+    readonly key: string,
+    readonly value: Value,
+    readonly expiresAt: bigint,
+    readonly shard: number,
+    readonly bytes: number,
+    public hits: number
+  ) {}
+}
+
+const DEFAULT_SWEEP_LIMIT = 1000
+
+const makeMemory = (options: MemoryOptions): KeyspaceShape => {
+  const shardCount = Math.max(1, options.shardCount)
+  const maxBytes = options.maxBytes ?? 0
+  const policy = options.evictionPolicy ?? "noeviction"
+  const sweepLimit = options.sweepLimit ?? DEFAULT_SWEEP_LIMIT
+  const onEvict = options.onEvict
+  // One map for every key (the shard is recorded per entry and counted per shard): a read is one lookup.
+  const map = new Map<string, Slot>()
+  const shardKeys: Array<number> = new Array<number>(shardCount).fill(0)
+  const shardBytes: Array<number> = new Array<number>(shardCount).fill(0)
+  let usedBytes = 0
+  // Live slots with an expiry; heap entries beyond this count are stale (overwritten, deleted, re-expired).
+  let expiring = 0
+  let expiredKeys = 0
+  let evictedKeys = 0
+  const heap = new ExpiryHeap<Slot>()
+  const tracker = maxBytes > 0 ? makeTracker(policy, map) : undefined
+
+  const isExpired = (s: Slot, now: bigint) => s.expiresAt !== 0n && now >= s.expiresAt
+
+  // Removes `s`, which must be the current slot of its key, and updates every counter.
+  const unlink = (s: Slot) => {
+    map.delete(s.key)
+    shardKeys[s.shard]! -= 1
+    shardBytes[s.shard]! -= s.bytes
+    usedBytes -= s.bytes
+    if (s.expiresAt !== 0n) expiring -= 1
+    tracker?.removed(s)
   }
 
-  /** The in-memory keyspace configured from `shard.shard_count`. */
-  static layerConfig: Layer.Layer<Keyspace, never, ServerConfig> = Layer.effect(
+  const scheduleExpiry = (s: Slot) => {
+    if (s.expiresAt === 0n) return
+    expiring += 1
+    heap.push(s)
+    // Rewrites of the same keys leave stale heap entries behind; drop them once they outnumber the live ones.
+    if (heap.size > 2 * expiring + 1024) heap.retain((h) => map.get(h.key) === h)
+  }
+
+  // The live slot of `key`, removing it if it has expired (lazy expiry); no access is recorded.
+  const live = (key: string, now: bigint): Slot | undefined => {
+    const s = map.get(key)
+    if (s === undefined) return undefined
+    if (!isExpired(s, now)) return s
+    unlink(s)
+    expiredKeys += 1
+    return undefined
+  }
+
+  const sweep = (now: bigint, limit: number = sweepLimit): number => {
+    let looked = 0
+    let removed = 0
+    while (looked < limit) {
+      const top = heap.peek()
+      if (top === undefined || top.expiresAt > now) break
+      heap.pop()
+      looked += 1
+      if (map.get(top.key) === top) {
+        unlink(top)
+        expiredKeys += 1
+        removed += 1
+      }
+    }
+    return removed
+  }
+
+  // Frees room for a write of `bytes` replacing `oldBytes` under `key`; an error when the write must be refused.
+  const makeRoom = (key: string, oldBytes: number, bytes: number, now: bigint): CommandFailed | undefined => {
+    const fits = () => usedBytes - oldBytes + bytes <= maxBytes
+    // Expired keys go first: reclaiming them loses nothing.
+    sweep(now, Infinity)
+    if (fits()) return undefined
+    if (tracker === undefined || bytes > maxBytes) return fail.outOfMemory(OUT_OF_MEMORY_TEXT)
+    while (!fits()) {
+      const victim = tracker.victim(key)
+      if (victim === undefined) return fail.outOfMemory(OUT_OF_MEMORY_TEXT)
+      unlink(victim)
+      evictedKeys += 1
+      onEvict?.(victim.key)
+    }
+    return undefined
+  }
+
+  const get = (key: string, now: bigint): Entry | undefined => {
+    const s = live(key, now)
+    if (s !== undefined && tracker !== undefined) tracker.accessed(s)
+    return s
+  }
+
+  const set = (key: string, value: Value, now: bigint, expiresAt: bigint = 0n): CommandFailed | undefined => {
+    const old = live(key, now)
+    if (expiresAt !== 0n && expiresAt <= now) {
+      // Already expired (e.g. replayed from a log after its time): the key must not come back.
+      if (old !== undefined) unlink(old)
+      return undefined
+    }
+    const bytes = entryBytes(key, value)
+    const oldBytes = old?.bytes ?? 0
+    // A write that does not grow the estimate is always allowed, even over the limit.
+    if (maxBytes > 0 && bytes > oldBytes && usedBytes - oldBytes + bytes > maxBytes) {
+      const refused = makeRoom(key, oldBytes, bytes, now)
+      if (refused !== undefined) return refused
+    }
+    if (old !== undefined) {
+      const next = new Slot(key, value, expiresAt, old.shard, bytes, old.hits)
+      map.set(key, next)
+      shardBytes[old.shard]! += bytes - old.bytes
+      usedBytes += bytes - old.bytes
+      if (old.expiresAt !== 0n) expiring -= 1
+      scheduleExpiry(next)
+      tracker?.accessed(next)
+    } else {
+      const shard = shardOf(key, shardCount)
+      const slot = new Slot(key, value, expiresAt, shard, bytes, 0)
+      map.set(key, slot)
+      shardKeys[shard]! += 1
+      shardBytes[shard]! += bytes
+      usedBytes += bytes
+      scheduleExpiry(slot)
+      tracker?.inserted(slot)
+    }
+    return undefined
+  }
+
+  const expire = (key: string, expiresAt: bigint, now: bigint): boolean => {
+    const s = live(key, now)
+    if (s === undefined) return false
+    if (expiresAt !== 0n && expiresAt <= now) {
+      unlink(s)
+      expiredKeys += 1
+      return true
+    }
+    // Same value, same place in the eviction order: only the expiry changes.
+    const next = new Slot(key, s.value, expiresAt, s.shard, s.bytes, s.hits)
+    map.set(key, next)
+    if (s.expiresAt !== 0n) expiring -= 1
+    scheduleExpiry(next)
+    return true
+  }
+
+  return {
+    get,
+    set,
+    delete: (key, now) => {
+      const s = live(key, now)
+      if (s === undefined) return false
+      unlink(s)
+      return true
+    },
+    expire,
+    size: (now) => {
+      sweep(now, Infinity)
+      return map.size
+    },
+    stats: (now) => {
+      sweep(now, Infinity)
+      return shardKeys.map((keys, i) => ({ id: String(i), keys, bytes: shardBytes[i]! }))
+    },
+    sweep,
+    memory: () => ({ usedBytes, maxBytes, policy, keys: map.size, expiredKeys, evictedKeys }),
+    entries: function* (now) {
+      for (const s of map.values()) if (!isExpired(s, now)) yield [s.key, s] as const
+    }
+  }
+}
+
+/**
+ * An in-memory keyspace whose active expiry sweep runs every `sweepInterval` on the Effect Clock, in a fiber
+ * that lives as long as the scope.
+ */
+const makeScoped = (options: MemoryOptions): Effect.Effect<KeyspaceShape, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const keyspace = makeMemory(options)
+    const tick = Effect.clockWith((clock) => Effect.sync(() => keyspace.sweep(clock.unsafeCurrentTimeNanos()))).pipe(
+      Effect.catchAllDefect((defect) => Effect.logError("keyspace expiry sweep failed", defect))
+    )
+    yield* Effect.forkScoped(Effect.repeat(tick, Schedule.spaced(options.sweepInterval ?? "100 millis")))
+    return keyspace
+  })
+
+export class Keyspace extends Context.Tag("fleare/Keyspace")<Keyspace, KeyspaceShape>() {
+  /** An in-memory keyspace without the sweep fiber (expiry stays lazy unless `sweep` is called). */
+  static makeMemory = makeMemory
+
+  /** An in-memory keyspace with its active expiry sweep, for the life of the scope. */
+  static makeScoped = makeScoped
+
+  /** The in-memory keyspace with its active expiry sweep. */
+  static layerMemory = (options: MemoryOptions): Layer.Layer<Keyspace> => Layer.scoped(Keyspace, makeScoped(options))
+
+  /** The in-memory keyspace configured from `shard.shard_count` and `memory.*`, with its expiry sweep. */
+  static layerConfig: Layer.Layer<Keyspace, never, ServerConfig> = Layer.scoped(
     Keyspace,
-    Effect.map(ServerConfig, (c) => Keyspace.makeMemory({ shardCount: c.shard.shard_count }))
+    Effect.flatMap(ServerConfig, (c) =>
+      makeScoped({
+        shardCount: c.shard.shard_count,
+        maxBytes: c.memory.max_size_mb * 1024 * 1024,
+        evictionPolicy: c.memory.eviction_policy
+      })
+    )
   )
 }

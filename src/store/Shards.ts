@@ -16,7 +16,17 @@ const table = (() => {
 
 /** CRC-32 (IEEE 802.3, as Go's `crc32.ChecksumIEEE`) of a string's UTF-8 bytes. */
 export const crc32 = (s: string): number => {
-  const bytes = Buffer.from(s, "utf8")
+  let c = 0xffffffff
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i)
+    // ASCII (the common key) hashes straight from the string; anything else takes the UTF-8 bytes.
+    if (code >= 0x80) return crc32Bytes(Buffer.from(s, "utf8"))
+    c = table[(c ^ code) & 0xff]! ^ (c >>> 8)
+  }
+  return (c ^ 0xffffffff) >>> 0
+}
+
+const crc32Bytes = (bytes: Uint8Array): number => {
   let c = 0xffffffff
   for (let i = 0; i < bytes.length; i++) c = table[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8)
   return (c ^ 0xffffffff) >>> 0

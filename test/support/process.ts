@@ -28,7 +28,7 @@ export const spawnServer = (args: ReadonlyArray<string> = [], env: NodeJS.Proces
     })
     children.add(child)
     let out = ""
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000)
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000)
     const onData = (d: Buffer) => {
       out += d.toString()
       const m = /listening on (\S+):(\d+)/.exec(out)
