@@ -36,16 +36,19 @@ describe("sessions under TestClock", () => {
   it.scoped("created_at and last_accessed_at are the Clock's time, exactly formatted", () => {
     const { layer, connect } = serverWith({})
     return Effect.gen(function* () {
+      // Jump before the server starts: TestClock would otherwise run every periodic sweep tick since 1970.
       yield* TestClock.setTime(Date.parse("2025-05-01T17:33:15Z"))
-      const c = yield* connect()
-      expect((yield* c.call("AUTH", "root", "root")).result).toBe("Connected")
-      const r = yield* c.call("SESSION")
-      expect(r.status).toBe("Ok")
-      expect(r.result).toBe(
-        `{"session_id":"${r.clientId}","user":{"Username":"root","Password":"*******","Role":"root"},"status":1,` +
-          `"created_at":"2025-05-01T17:33:15Z","last_accessed_at":"2025-05-01T17:33:15Z"}`
-      )
-    }).pipe(Effect.provide(layer))
+      yield* Effect.gen(function* () {
+        const c = yield* connect()
+        expect((yield* c.call("AUTH", "root", "root")).result).toBe("Connected")
+        const r = yield* c.call("SESSION")
+        expect(r.status).toBe("Ok")
+        expect(r.result).toBe(
+          `{"session_id":"${r.clientId}","user":{"Username":"root","Password":"*******","Role":"root"},"status":1,` +
+            `"created_at":"2025-05-01T17:33:15Z","last_accessed_at":"2025-05-01T17:33:15Z"}`
+        )
+      }).pipe(Effect.provide(layer))
+    })
   })
 
   it.scoped("sub-microsecond fractions come through to the reply", () => {
