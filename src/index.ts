@@ -27,4 +27,5 @@ export {
 } from "./protocol/Message.js"
 export { FrameDecoder } from "./protocol/Frame.js"
 export { allCommands, lookupCommand } from "./commands/registry.js"
+export { Durability, DurabilityError, type DurabilityShape } from "./persistence/Durability.js"
 export { VERSION } from "./version.js"

@@ -13,12 +13,14 @@ import type { SessionStoreShape } from "../session/SessionStore.js"
 import type { ConnectionRegistry } from "../server/Connections.js"
 import type { ListenAddress } from "../server/Transport.js"
 import type { KeyspaceShape } from "../store/Keyspace.js"
+import type { DurabilityShape } from "../persistence/Durability.js"
 
 /** The services a handler may use, resolved once when the server starts. */
 export interface ServerServices {
   readonly config: ServerConfigShape
   readonly sessions: SessionStoreShape
   readonly keyspace: KeyspaceShape
+  readonly durability: DurabilityShape
   readonly connections: ConnectionRegistry
   /** The address the server listens on (the real port when configured with 0). */
   readonly address: () => ListenAddress

@@ -220,6 +220,19 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
         }
       }
       const close = frames.length > 0 ? yield* runBatch(frames, now) : false
+      const barrier = services.durability.barrier()
+      if (barrier !== undefined) {
+        // Acknowledge nothing that is not yet as durable as promised.
+        const durable = yield* Effect.exit(barrier)
+        if (Exit.isFailure(durable)) {
+          yield* Effect.logError(
+            "writes could not be made durable; closing the connection unacknowledged",
+            durable.cause
+          )
+          pending.length = 0
+          break
+        }
+      }
       if (fatal !== undefined && !close) error(fatal)
       flush()
       if (close || fatal !== undefined) break

@@ -5,6 +5,7 @@
  * `FleareServer.layerNode` (everything from the configuration, node:net transport), then read `address`.
  */
 import { Context, Effect, Layer } from "effect"
+import { Durability } from "../persistence/Durability.js"
 import type { ServerServices } from "../commands/Command.js"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { FrameWriter } from "../protocol/Message.js"
@@ -31,7 +32,7 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
   static layer: Layer.Layer<
     FleareServer,
     TransportError,
-    ServerConfig | Transport | SessionStore | Accounts | Keyspace
+    ServerConfig | Transport | SessionStore | Accounts | Keyspace | Durability
   > = Layer.scoped(
     FleareServer,
     Effect.gen(function* () {
@@ -43,6 +44,7 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
         config,
         sessions: yield* SessionStore,
         keyspace: yield* Keyspace,
+        durability: yield* Durability,
         connections,
         address: () => bound,
         startedAt: yield* nowNanos,
@@ -60,6 +62,14 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
 
   /** The server with every service built from the configuration and the node:net transport. */
   static layerNode: Layer.Layer<FleareServer, TransportError, ServerConfig> = FleareServer.layer.pipe(
-    Layer.provide(Layer.mergeAll(NodeTransportLayer, SessionStore.layerConfig, Accounts.layer, Keyspace.layerConfig))
+    Layer.provide(
+      Layer.mergeAll(
+        NodeTransportLayer,
+        SessionStore.layerConfig,
+        Accounts.layer,
+        Keyspace.layerConfig,
+        Durability.layerNone
+      )
+    )
   )
 }

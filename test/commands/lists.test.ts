@@ -1,3 +1,4 @@
+import { Durability } from "../../src/persistence/Durability.js"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Layer, Logger, LogLevel } from "effect"
 import { ServerConfig } from "../../src/config/ServerConfig.js"
@@ -37,7 +38,13 @@ beforeAll(async () => {
   const config = ServerConfig.make({ server: { host: "127.0.0.1", port: 0 } })
   const layer = FleareServer.layer.pipe(
     Layer.provide(
-      Layer.mergeAll(NodeTransportLayer, SessionStore.layerConfig, Accounts.layer, Layer.succeed(Keyspace, keyspace))
+      Layer.mergeAll(
+        NodeTransportLayer,
+        SessionStore.layerConfig,
+        Accounts.layer,
+        Layer.succeed(Keyspace, keyspace),
+        Durability.layerNone
+      )
     ),
     Layer.provide(ServerConfig.layer(config)),
     Layer.provide(Logger.minimumLogLevel(LogLevel.None)),

@@ -10,6 +10,7 @@ import { FleareServer } from "../../src/server/Server.js"
 import { Accounts } from "../../src/session/Accounts.js"
 import { SessionStore } from "../../src/session/SessionStore.js"
 import { Keyspace } from "../../src/store/Keyspace.js"
+import { Durability } from "../../src/persistence/Durability.js"
 import { makeMemoryTransport } from "../support/MemoryTransport.js"
 
 const serverWith = (patch: DeepPartial<ServerConfigShape>, sessions?: Layer.Layer<SessionStore>) => {
@@ -21,7 +22,8 @@ const serverWith = (patch: DeepPartial<ServerConfigShape>, sessions?: Layer.Laye
         transport.layer,
         sessions ?? SessionStore.layerMemory(Duration.seconds(config.security.session_idle_timeout_seconds)),
         Accounts.layer,
-        Keyspace.layerConfig
+        Keyspace.layerConfig,
+        Durability.layerNone
       )
     ),
     Layer.provide(ServerConfig.layer(config))
