@@ -8,7 +8,7 @@ import type { ServerConfigShape } from "../config/ServerConfig.js"
 import type { CommandError } from "../errors.js"
 import type { OkResult, Reply } from "../protocol/Reply.js"
 import type { CommandClass } from "../session/Role.js"
-import type { Session } from "../session/Session.js"
+import type { SessionUser } from "../session/Session.js"
 import type { SessionStoreShape } from "../session/SessionStore.js"
 import type { ConnectionRegistry } from "../server/Connections.js"
 import type { ListenAddress } from "../server/Transport.js"
@@ -33,8 +33,8 @@ export interface ServerServices {
 export interface CommandContext {
   /** The connection's client id, which is also its session id. */
   readonly clientId: string
-  /** The caller's live session (touched at `now`). */
-  readonly session: Session
+  /** The caller's authenticated user. */
+  readonly user: SessionUser
   /** When the request was received, in epoch nanoseconds (Effect Clock). */
   readonly now: bigint
   readonly services: ServerServices

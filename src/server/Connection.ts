@@ -1,11 +1,16 @@
 /**
  * The connection actor: one fiber per connection, holding its session state in a `Ref`. It reads whatever
- * bytes have arrived, decodes every complete frame, runs the commands in order (plain synchronous handlers on
- * the hot path), encodes all replies and writes them with one write. Typed errors become `Error` replies;
- * a defect in a handler is logged and answered `internal server error`, and the connection lives on.
+ * bytes have arrived, decodes every complete frame, runs the commands in order, encodes the replies and writes
+ * them with one write per read.
+ *
+ * The hot path is plain synchronous code: a read's frames run in one synchronous pass (`runFrames`) that
+ * encodes each reply straight into the shared `FrameWriter`; the fiber only steps in for what needs an Effect
+ * (AUTH, commands declared `kind: "effect"`, logging a defect, waiting for durability). Typed errors become
+ * `Error` replies; a defect in a handler is logged and answered `internal server error`, and the connection
+ * lives on.
  */
 import { Cause, Effect, Exit, Ref } from "effect"
-import type { CommandContext, CommandSpec, ServerServices } from "../commands/Command.js"
+import type { CommandContext, EffectCommand, ServerServices } from "../commands/Command.js"
 import { lookupCommand } from "../commands/registry.js"
 import {
   AuthFailed,
@@ -18,8 +23,8 @@ import {
   UnknownCommand
 } from "../errors.js"
 import { FrameDecoder, violationMessage } from "../protocol/Frame.js"
-import { decodeCommand, type FrameWriter } from "../protocol/Message.js"
-import { errorText, type OkResult, type Reply } from "../protocol/Reply.js"
+import { type Command, decodeCommand, type FrameWriter } from "../protocol/Message.js"
+import { errorText, type OkResult } from "../protocol/Reply.js"
 import { AuthMessages, type AccountsShape } from "../session/Accounts.js"
 import { mayRun } from "../session/Role.js"
 import { active, expired, type SessionState, unauthenticated } from "./SessionState.js"
@@ -29,21 +34,31 @@ import type { Conn } from "./Transport.js"
 export interface ConnectionDeps {
   readonly services: ServerServices
   readonly accounts: AccountsShape
-  /** The process-wide reply encoder (used synchronously, so it can be shared). */
+  /** The process-wide reply encoder: used only synchronously, and emptied before the fiber yields. */
   readonly writer: FrameWriter
-}
-
-/** One reply waiting to be written. Handshake errors carry no client id, as in Fleare. */
-interface Pending {
-  readonly ok: boolean
-  readonly result: OkResult
-  readonly withClientId: boolean
 }
 
 const unauthorized = new Unauthorized()
 const invalidCommand = new ProtocolError({ message: "invalid command format", fatal: false })
 
 const isAuth = (name: string): boolean => name.length === 4 && name.toUpperCase() === "AUTH"
+
+/**
+ * Where the synchronous pass over a read's frames stopped: at its end, or at a frame that needs the fiber
+ * (an Effect command, AUTH, a defect to log).
+ */
+type Stop =
+  | { readonly _tag: "Done" }
+  | { readonly _tag: "Auth"; readonly index: number; readonly args: ReadonlyArray<string> }
+  | {
+      readonly _tag: "Effect"
+      readonly index: number
+      readonly spec: EffectCommand
+      readonly args: ReadonlyArray<string>
+    }
+  | { readonly _tag: "Defect"; readonly index: number; readonly command: string; readonly cause: Cause.Cause<unknown> }
+
+const done: Stop = { _tag: "Done" }
 
 /** Runs one connection until the peer leaves, the connection is killed, or a fatal protocol error. */
 export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<void> =>
@@ -52,6 +67,15 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
     const clientId = services.connections.nextClientId(conn.remoteAddress, conn.remotePort)
     const clock = yield* Effect.clock
     const state = yield* Ref.make<SessionState>(unauthenticated)
+    // The fiber is the only writer of `state`, so it keeps the current value at hand instead of reading the Ref
+    // on every request; every change goes through `setState`, which updates both.
+    let current: SessionState = unauthenticated
+    let ctx: CommandContext | undefined
+    const setState = (next: SessionState, now: bigint) => {
+      current = next
+      ctx = next._tag === "Active" ? { clientId, user: next.session.current().user, now, services } : undefined
+      return Ref.set(state, next)
+    }
     const logDefect = (command: string, cause: Cause.Cause<unknown>) =>
       Effect.logError(`command ${command} failed with a defect; answered "internal server error"`, cause).pipe(
         Effect.annotateLogs({ clientId })
@@ -68,24 +92,72 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
     )
     if (accounts.anonymousUser !== undefined) {
       // Authentication is off: the connection gets its session at accept.
-      const created = yield* Effect.exit(
-        services.sessions.create(clientId, accounts.anonymousUser, clock.unsafeCurrentTimeNanos())
-      )
-      if (Exit.isSuccess(created)) yield* Ref.set(state, active(created.value))
+      const now = clock.unsafeCurrentTimeNanos()
+      const created = yield* Effect.exit(services.sessions.create(clientId, accounts.anonymousUser, now))
+      if (Exit.isSuccess(created)) yield* setState(active(created.value), now)
       else yield* logDefect("(session create)", created.cause)
     }
 
     const decoder = new FrameDecoder(services.config.server.max_frame_bytes)
-    const pending: Array<Pending> = []
-    const ok = (result: OkResult) => pending.push({ ok: true, result, withClientId: true })
-    const error = (e: CommandError) =>
-      pending.push({ ok: false, result: errorText(e), withClientId: e._tag !== "AuthFailed" })
+    /** Replies encoded before the fiber yielded mid-read (the shared writer is emptied before any yield). */
+    let parked: Array<Buffer> = []
 
-    const flush = (): void => {
-      if (pending.length === 0) return
-      for (const p of pending) writer.response(p.withClientId ? clientId : "", "", p.ok ? "Ok" : "Error", p.result)
-      pending.length = 0
-      conn.write(writer.take())
+    const ok = (result: OkResult): void => writer.response(clientId, "", "Ok", result)
+    // Handshake errors carry no client id, as in Fleare.
+    const error = (e: CommandError): void =>
+      writer.response(e._tag === "AuthFailed" ? "" : clientId, "", "Error", errorText(e))
+    const park = (): void => {
+      if (writer.length > 0) parked.push(writer.take())
+    }
+    const takeOutput = (): Buffer | undefined => {
+      if (parked.length === 0) return writer.length > 0 ? writer.take() : undefined
+      park()
+      const out = parked.length === 1 ? parked[0]! : Buffer.concat(parked)
+      parked = []
+      return out
+    }
+
+    /** Runs frames from `from` synchronously until the end or a frame that needs the fiber. */
+    const runFrames = (frames: ReadonlyArray<Buffer>, from: number): Stop => {
+      for (let i = from; i < frames.length; i++) {
+        const command: Command | undefined = decodeCommand(frames[i]!)
+        if (command === undefined) {
+          error(invalidCommand)
+          continue
+        }
+        const { command: name, args } = command
+        if (isAuth(name)) return { _tag: "Auth", index: i, args }
+        if (ctx === undefined) {
+          error(unauthorized)
+          continue
+        }
+        const spec = lookupCommand(name)
+        if (spec === undefined) {
+          error(new UnknownCommand({ name }))
+          continue
+        }
+        if (!mayRun(ctx.user.role, spec.class)) {
+          error(new PermissionDenied({ role: ctx.user.role, command: spec.name }))
+          continue
+        }
+        if (spec.kind === "effect") return { _tag: "Effect", index: i, spec, args }
+        let reply
+        try {
+          reply = spec.run(ctx, args)
+        } catch (defect) {
+          return { _tag: "Defect", index: i, command: spec.name, cause: Cause.die(defect) }
+        }
+        if (typeof reply === "string" || reply instanceof Uint8Array) ok(reply)
+        else if (isCommandError(reply)) error(reply)
+        else
+          return {
+            _tag: "Defect",
+            index: i,
+            command: spec.name,
+            cause: Cause.die(new Error("handler returned a non-reply value"))
+          }
+      }
+      return done
     }
 
     /** AUTH: decides, creates or replaces the session; true when the connection must close. */
@@ -101,7 +173,7 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
           )
         )
         if (Exit.isSuccess(exit)) {
-          yield* Ref.set(state, active(exit.value))
+          yield* setState(active(exit.value), now)
           ok("Connected")
           return false
         }
@@ -115,13 +187,9 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
         return false
       })
 
-    const runEffectCommand = (
-      spec: CommandSpec & { kind: "effect" },
-      ctx: CommandContext,
-      args: ReadonlyArray<string>
-    ) =>
+    const runEffectCommand = (spec: EffectCommand, context: CommandContext, args: ReadonlyArray<string>) =>
       Effect.gen(function* () {
-        const exit = yield* Effect.exit(spec.run(ctx, args))
+        const exit = yield* Effect.exit(spec.run(context, args))
         if (Exit.isSuccess(exit)) return ok(exit.value)
         const failure = Cause.failureOption(exit.cause)
         if (failure._tag === "Some") {
@@ -133,82 +201,42 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
         error(new InternalError({ cause: exit.cause }))
       })
 
-    /** Runs the commands of one read, in order. Returns true when the connection must close. */
-    const runBatch = (frames: ReadonlyArray<Buffer>, now: bigint) =>
+    /**
+     * Carries on from a frame the synchronous pass stopped at: runs what needs the fiber, then resumes the
+     * synchronous pass after it, until the read is done. True when the connection must close (a failed AUTH).
+     */
+    const runRest = (frames: ReadonlyArray<Buffer>, first: Exclude<Stop, { _tag: "Done" }>, now: bigint) =>
       Effect.gen(function* () {
-        let current = yield* Ref.get(state)
-        let ctx: CommandContext | undefined
-        let storeFailed = false
-        if (current._tag === "Active") {
-          // Every frame of one read was received at the same moment: one touch stamps them all.
-          const touched = yield* Effect.exit(services.sessions.touch(clientId, now))
-          if (Exit.isSuccess(touched)) ctx = { clientId, session: touched.value, now, services }
-          else if (
-            Cause.failureOption(touched.cause).pipe((f) => f._tag === "Some" && f.value._tag === "Unauthorized")
-          ) {
-            current = expired(current.session)
-            yield* Ref.set(state, current)
-          } else {
-            yield* logDefect("(session touch)", touched.cause)
-            storeFailed = true
+        let stop: Stop = first
+        while (stop._tag !== "Done") {
+          park()
+          switch (stop._tag) {
+            case "Auth":
+              if (yield* auth(stop.args, now)) return true
+              break
+            case "Effect":
+              yield* runEffectCommand(stop.spec, ctx!, stop.args)
+              break
+            case "Defect":
+              yield* logDefect(stop.command, stop.cause)
+              error(new InternalError({ cause: stop.cause }))
+              break
           }
-        }
-        for (const frame of frames) {
-          const command = decodeCommand(frame)
-          if (command === undefined) {
-            error(invalidCommand)
-            continue
-          }
-          const { command: name, args } = command
-          if (isAuth(name)) {
-            if (yield* auth(args, now)) return true
-            current = yield* Ref.get(state)
-            if (current._tag === "Active") ctx = { clientId, session: current.session, now, services }
-            storeFailed = false
-            continue
-          }
-          if (storeFailed) {
-            error(new InternalError({ cause: "session store failed" }))
-            continue
-          }
-          if (ctx === undefined) {
-            error(unauthorized)
-            continue
-          }
-          const spec = lookupCommand(name)
-          if (spec === undefined) {
-            error(new UnknownCommand({ name }))
-            continue
-          }
-          if (!mayRun(ctx.session.user.role, spec.class)) {
-            error(new PermissionDenied({ role: ctx.session.user.role, command: spec.name }))
-            continue
-          }
-          if (spec.kind === "effect") {
-            yield* runEffectCommand(spec, ctx, args)
-            continue
-          }
-          let reply: Reply
-          try {
-            reply = spec.run(ctx, args)
-          } catch (defect) {
-            yield* logDefect(spec.name, Cause.die(defect))
-            reply = new InternalError({ cause: defect })
-          }
-          if (typeof reply === "string" || reply instanceof Uint8Array) ok(reply)
-          else if (isCommandError(reply)) error(reply)
-          else {
-            yield* logDefect(spec.name, Cause.die(new Error("handler returned a non-reply value")))
-            error(new InternalError({ cause: reply }))
-          }
+          stop = runFrames(frames, stop.index + 1)
         }
         return false
       })
 
-    while (true) {
-      const chunks = yield* conn.read
-      if (chunks === undefined) break
-      const now = clock.unsafeCurrentTimeNanos()
+    /** A read in progress: its frames, where the synchronous pass stopped, and a refused frame if any. */
+    interface Read {
+      readonly frames: ReadonlyArray<Buffer>
+      readonly stop: Stop
+      readonly now: bigint
+      readonly fatal: ProtocolError | undefined
+    }
+
+    /** Decodes a read's chunks and runs its frames synchronously as far as they go (the hot path). */
+    const startRead = (chunks: ReadonlyArray<Buffer>, now: bigint): Read => {
       let frames: Array<Buffer> = []
       let fatal: ProtocolError | undefined
       for (const chunk of chunks) {
@@ -219,23 +247,70 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
           break
         }
       }
-      const close = frames.length > 0 ? yield* runBatch(frames, now) : false
-      const barrier = services.durability.barrier()
-      if (barrier !== undefined) {
-        // Acknowledge nothing that is not yet as durable as promised.
-        const durable = yield* Effect.exit(barrier)
-        if (Exit.isFailure(durable)) {
-          yield* Effect.logError(
-            "writes could not be made durable; closing the connection unacknowledged",
-            durable.cause
-          )
-          pending.length = 0
-          break
+      return { frames, stop: frames.length > 0 ? runFrames(frames, 0) : done, now, fatal }
+    }
+
+    /** Finishes a read in the fiber: what the synchronous pass left, durability, the write. True: close. */
+    const finishRead = (read: Read) =>
+      Effect.gen(function* () {
+        const close = read.stop._tag === "Done" ? false : yield* runRest(read.frames, read.stop, read.now)
+        if (read.fatal !== undefined && !close) error(read.fatal)
+        const out = takeOutput()
+        const barrier = services.durability.barrier()
+        if (barrier !== undefined) {
+          // Acknowledge nothing that is not yet as durable as promised.
+          const durable = yield* Effect.exit(barrier)
+          if (Exit.isFailure(durable)) {
+            yield* Effect.logError(
+              "writes could not be made durable; closing the connection unacknowledged",
+              durable.cause
+            )
+            return true
+          }
         }
+        if (out !== undefined) conn.write(out)
+        return close || read.fatal !== undefined
+      })
+
+    /** A read the fast path started and handed over to the fiber. */
+    let handedOver: Read | undefined
+
+    // The fast path: input that arrives while this fiber is parked waiting for it is run right away, on the
+    // actor's behalf, without waking the fiber (a fiber wake-up costs more than a whole PING). The fiber is
+    // idle, so nothing else touches the actor's state meanwhile. Whatever needs an Effect (a session change,
+    // AUTH, an Effect command, a defect to log, a durability wait, closing) is handed to the fiber, in order.
+    conn.setFastPath((chunk) => {
+      if (current._tag !== "Active") return "decline"
+      const now = clock.unsafeCurrentTimeNanos()
+      if (!current.session.touch(now)) return "decline"
+      ctx = { clientId, user: ctx!.user, now, services }
+      const read = startRead([chunk], now)
+      if (read.stop._tag === "Done" && read.fatal === undefined && services.durability.barrier() === undefined) {
+        const out = takeOutput()
+        if (out !== undefined) conn.write(out)
+        return "handled"
       }
-      if (fatal !== undefined && !close) error(fatal)
-      flush()
-      if (close || fatal !== undefined) break
+      park()
+      handedOver = read
+      return "wake"
+    })
+
+    while (true) {
+      const chunks = yield* conn.read
+      if (handedOver !== undefined) {
+        const read = handedOver
+        handedOver = undefined
+        if (yield* finishRead(read)) break
+      }
+      if (chunks === undefined) break
+      if (chunks.length === 0) continue
+      const now = clock.unsafeCurrentTimeNanos()
+      if (current._tag === "Active") {
+        // Every frame of one read was received at the same moment: one touch stamps them all.
+        if (current.session.touch(now)) ctx = { clientId, user: ctx!.user, now, services }
+        else yield* setState(expired(current.session), now)
+      }
+      if (yield* finishRead(startRead(chunks, now))) break
     }
   }).pipe(
     Effect.scoped,

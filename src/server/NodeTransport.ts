@@ -52,8 +52,14 @@ const makeConn = (socket: net.Socket, limits: FlowLimits): Conn => {
     wake()
   }
 
+  let fastPath: ((chunk: Buffer) => "handled" | "wake" | "decline") | undefined
   socket.on("data", (chunk: Buffer) => {
     if (closing || inputDone) return // a closing connection discards what the peer still sends
+    if (fastPath !== undefined && waiter !== undefined && chunks.length === 0) {
+      const outcome = fastPath(chunk)
+      if (outcome === "handled") return
+      if (outcome === "wake") return wake()
+    }
     chunks.push(chunk)
     inboxBytes += chunk.length
     updateFlow()
@@ -64,13 +70,14 @@ const makeConn = (socket: net.Socket, limits: FlowLimits): Conn => {
   socket.on("error", finishInput) // ECONNRESET and friends: the peer is gone, nothing to answer
   socket.on("close", finishInput)
 
+  const cancelWait = Effect.sync(() => {
+    waiter = undefined
+  })
   const read: Conn["read"] = Effect.async<ReadonlyArray<Buffer> | undefined>((resume) => {
     const ready = take()
     if (ready === undefined || ready.length > 0) return resume(Effect.succeed(ready))
     waiter = (r) => resume(Effect.succeed(r))
-    return Effect.sync(() => {
-      waiter = undefined
-    })
+    return cancelWait
   })
 
   return {
@@ -95,6 +102,9 @@ const makeConn = (socket: net.Socket, limits: FlowLimits): Conn => {
       const timer = setTimeout(() => socket.destroy(), limits.lingerMillis)
       timer.unref()
       socket.once("close", () => clearTimeout(timer))
+    },
+    setFastPath: (handler) => {
+      fastPath = handler
     },
     kill: () => {
       chunks = []

@@ -18,6 +18,13 @@ export interface Conn {
   readonly write: (data: Buffer) => void
   /** Ends the connection after queued output is sent, then discards input until the peer closes. */
   readonly end: () => void
+  /**
+   * Installs the actor's fast path: the transport calls it with input that arrives while the actor is parked in
+   * `read` with nothing queued. `"handled"`: the input was fully dealt with; `"wake"`: it was consumed and the
+   * actor must be woken (its `read` then returns `[]`); `"decline"`: not consumed, deliver it through `read`.
+   * A transport may ignore this (the actor then does everything in its fiber).
+   */
+  readonly setFastPath: (handler: (chunk: Buffer) => "handled" | "wake" | "decline") => void
   /** Ends input now (`read` returns `undefined` once drained); used by SESSION.KILL. */
   readonly kill: () => void
 }

@@ -1,24 +1,38 @@
 /**
  * The session store: every live session by id. Sessions are created by AUTH, touched by every command,
- * expired after `security.session_idle_timeout_seconds` idle (lazily on access and by a periodic sweep) and
- * removed on disconnect or SESSION.KILL. `layerMemory` keeps them in a Map; another layer (shared, persistent)
- * can be swapped in, and a failing one is how tests check `internal server error`.
+ * expired after `security.session_idle_timeout_seconds` idle (on the next touch or read, and by a periodic
+ * sweep) and removed on disconnect or SESSION.KILL. `layerMemory` keeps them in a Map; another layer (shared,
+ * persistent) can be swapped in, and a failing one is how tests check `internal server error`.
+ *
+ * Touching happens on every request, so it is a synchronous method of the handle that `create` returns; the
+ * rest of the API is Effects that may fail.
  */
 import { Context, Duration, Effect, Layer, Schedule } from "effect"
 import { ServerConfig } from "../config/ServerConfig.js"
-import { SessionStoreError, Unauthorized } from "../errors.js"
-import { makeSession, type Session, type SessionUser } from "./Session.js"
+import { type SessionStoreError, Unauthorized } from "../errors.js"
+import { type Session, SessionStatus, type SessionUser } from "./Session.js"
 import { nowNanos } from "./Timestamp.js"
 
-/** The session store service. All times are epoch nanoseconds. */
+/** A connection's hold on its session. Times are epoch nanoseconds. */
+export interface SessionHandle {
+  readonly sessionId: string
+  /**
+   * Records an access at `now`. False when the session is gone — it had been idle longer than the timeout,
+   * or was removed (SESSION.KILL) — and from then on it stays gone.
+   */
+  readonly touch: (now: bigint) => boolean
+  /** The session as it stands. */
+  readonly current: () => Session
+}
+
+/** The session store service. */
 export interface SessionStoreShape {
   /** Creates (or replaces, on re-AUTH) the session `sessionId`, created and accessed at `now`. */
-  readonly create: (sessionId: string, user: SessionUser, now: bigint) => Effect.Effect<Session, SessionStoreError>
-  /**
-   * Records an access at `now` and returns the session; fails `Unauthorized` if there is no such session or it
-   * had been idle longer than the timeout (it is then removed).
-   */
-  readonly touch: (sessionId: string, now: bigint) => Effect.Effect<Session, Unauthorized | SessionStoreError>
+  readonly create: (
+    sessionId: string,
+    user: SessionUser,
+    now: bigint
+  ) => Effect.Effect<SessionHandle, SessionStoreError>
   /** The live session `sessionId`, or `Unauthorized`. */
   readonly get: (sessionId: string) => Effect.Effect<Session, Unauthorized | SessionStoreError>
   /** Removes a session; true if it existed. */
@@ -29,47 +43,80 @@ export interface SessionStoreShape {
   readonly expireIdle: (now: bigint) => Effect.Effect<ReadonlyArray<string>, SessionStoreError>
 }
 
+/** A stored session: mutable only in `lastAccessedAt` and `alive`, and only through the store's functions. */
+interface Record {
+  readonly sessionId: string
+  readonly user: SessionUser
+  readonly createdAt: bigint
+  lastAccessedAt: bigint
+  alive: boolean
+}
+
+const toSession = (r: Record): Session => ({
+  sessionId: r.sessionId,
+  user: r.user,
+  status: r.alive ? SessionStatus.active : SessionStatus.expired,
+  createdAt: r.createdAt,
+  lastAccessedAt: r.lastAccessedAt
+})
+
 export class SessionStore extends Context.Tag("fleare/SessionStore")<SessionStore, SessionStoreShape>() {
   /** An in-memory store. `idleTimeout` of zero means sessions never expire by time. */
   static makeMemory = (idleTimeout: Duration.DurationInput): SessionStoreShape => {
-    const sessions = new Map<string, Session>()
-    const timeoutNanos = Duration.toNanos(Duration.decode(idleTimeout)).pipe((o) => (o._tag === "Some" ? o.value : 0n))
+    const sessions = new Map<string, Record>()
+    const timeout = Duration.toNanos(Duration.decode(idleTimeout))
+    const timeoutNanos = timeout._tag === "Some" ? timeout.value : 0n
     // Idle for longer than the timeout: exactly at the timeout the session is still alive.
-    const isExpired = (s: Session, now: bigint): boolean => timeoutNanos > 0n && now - s.lastAccessedAt > timeoutNanos
-    const live = (sessionId: string, now: bigint): Session | undefined => {
-      const s = sessions.get(sessionId)
-      if (s === undefined) return undefined
-      if (isExpired(s, now)) {
-        sessions.delete(sessionId)
+    const isExpired = (r: Record, now: bigint): boolean => timeoutNanos > 0n && now - r.lastAccessedAt > timeoutNanos
+    const drop = (r: Record): void => {
+      r.alive = false
+      if (sessions.get(r.sessionId) === r) sessions.delete(r.sessionId)
+    }
+    const live = (sessionId: string, now: bigint): Record | undefined => {
+      const r = sessions.get(sessionId)
+      if (r === undefined) return undefined
+      if (isExpired(r, now)) {
+        drop(r)
         return undefined
       }
-      return s
+      return r
     }
     const unauthorized = new Unauthorized()
     return {
       create: (sessionId, user, now) =>
         Effect.sync(() => {
-          const s = makeSession(sessionId, user, now)
-          sessions.set(sessionId, s)
-          return s
-        }),
-      touch: (sessionId, now) =>
-        Effect.suspend(() => {
-          const s = live(sessionId, now)
-          if (s === undefined) return Effect.fail(unauthorized)
-          if (now <= s.lastAccessedAt) return Effect.succeed(s)
-          const touched: Session = { ...s, lastAccessedAt: now }
-          sessions.set(sessionId, touched)
-          return Effect.succeed(touched)
+          const previous = sessions.get(sessionId)
+          if (previous !== undefined) previous.alive = false
+          const r: Record = { sessionId, user, createdAt: now, lastAccessedAt: now, alive: true }
+          sessions.set(sessionId, r)
+          return {
+            sessionId,
+            touch: (at) => {
+              if (!r.alive) return false
+              if (isExpired(r, at)) {
+                drop(r)
+                return false
+              }
+              if (at > r.lastAccessedAt) r.lastAccessedAt = at
+              return true
+            },
+            current: () => toSession(r)
+          }
         }),
       get: (sessionId) =>
         Effect.flatMap(nowNanos, (now) => {
-          const s = live(sessionId, now)
-          return s === undefined ? Effect.fail(unauthorized) : Effect.succeed(s)
+          const r = live(sessionId, now)
+          return r === undefined ? Effect.fail(unauthorized) : Effect.succeed(toSession(r))
         }),
-      remove: (sessionId) => Effect.sync(() => sessions.delete(sessionId)),
+      remove: (sessionId) =>
+        Effect.sync(() => {
+          const r = sessions.get(sessionId)
+          if (r === undefined) return false
+          drop(r)
+          return true
+        }),
       list: Effect.flatMap(nowNanos, (now) =>
-        Effect.sync(() => [...sessions.keys()].flatMap((id) => live(id, now) ?? []))
+        Effect.sync(() => [...sessions.keys()].flatMap((id) => live(id, now) ?? []).map(toSession))
       ),
       expireIdle: (now) => Effect.sync(() => [...sessions.keys()].filter((id) => live(id, now) === undefined))
     }

@@ -198,7 +198,7 @@ describe("GET on every kind (handler level)", () => {
   const keyspace = Keyspace.makeMemory({ shardCount: 2 })
   const ctx: CommandContext = {
     clientId: "1-127.0.0.1:1",
-    session: undefined as never,
+    user: { username: "root", role: "root" },
     now: 1_000_000_000n,
     services: { keyspace } as unknown as ServerServices
   }

@@ -10,16 +10,30 @@ describe("SessionStore.layerMemory (used alone, as an embedder would)", () => {
     Effect.gen(function* () {
       const store = yield* SessionStore
       yield* TestClock.setTime(1_000)
-      const s = yield* store.create("1-127.0.0.1:1", alice, yield* nowNanos)
-      expect(s.createdAt).toBe(1_000_000_000n)
-      expect(s.status).toBe(1)
+      const handle = yield* store.create("1-127.0.0.1:1", alice, yield* nowNanos)
+      expect(handle.current().createdAt).toBe(1_000_000_000n)
+      expect(handle.current().status).toBe(1)
       yield* TestClock.adjust("250 millis")
-      const t = yield* store.touch("1-127.0.0.1:1", yield* nowNanos)
+      expect(handle.touch(yield* nowNanos)).toBe(true)
+      const t = yield* store.get("1-127.0.0.1:1")
       expect(t.lastAccessedAt).toBe(1_250_000_000n)
       expect(t.createdAt).toBe(1_000_000_000n)
       expect((yield* store.list).map((x) => x.sessionId)).toEqual(["1-127.0.0.1:1"])
       expect(yield* store.remove("1-127.0.0.1:1")).toBe(true)
       expect(Exit.isFailure(yield* Effect.exit(store.get("1-127.0.0.1:1")))).toBe(true)
+    }).pipe(Effect.provide(SessionStore.layerMemory(Duration.zero)))
+  )
+
+  it.effect("a removed (killed) session's handle refuses further touches; re-AUTH gives a new live handle", () =>
+    Effect.gen(function* () {
+      const store = yield* SessionStore
+      const first = yield* store.create("k", alice, 0n)
+      expect(yield* store.remove("k")).toBe(true)
+      expect(first.touch(1n)).toBe(false)
+      const second = yield* store.create("k", alice, 2n)
+      expect(second.touch(3n)).toBe(true)
+      expect(first.touch(4n)).toBe(false)
+      expect((yield* store.get("k")).lastAccessedAt).toBe(3n)
     }).pipe(Effect.provide(SessionStore.layerMemory(Duration.zero)))
   )
 
@@ -35,13 +49,18 @@ describe("SessionStore.layerMemory (used alone, as an embedder would)", () => {
   it.effect("expires exactly past the idle timeout: alive 1 ns before and at it, gone 1 ns after", () =>
     Effect.gen(function* () {
       const store = yield* SessionStore
-      for (const id of ["before", "at", "after"]) yield* store.create(id, alice, 0n)
+      const before = yield* store.create("before", alice, 0n)
+      const at = yield* store.create("at", alice, 0n)
+      const after = yield* store.create("after", alice, 0n)
       const timeout = 10_000_000_000n
-      expect((yield* Effect.exit(store.touch("before", timeout - 1n)))._tag).toBe("Success")
-      expect((yield* Effect.exit(store.touch("at", timeout)))._tag).toBe("Success")
-      const after = yield* Effect.exit(store.touch("after", timeout + 1n))
-      expect(Exit.isFailure(after) && after.cause._tag === "Fail" && after.cause.error._tag).toBe("Unauthorized")
-      // An expired session has left the store for good.
+      expect(before.touch(timeout - 1n)).toBe(true)
+      expect(at.touch(timeout)).toBe(true)
+      expect(after.touch(timeout + 1n)).toBe(false)
+      // An expired session has left the store for good, and its handle stays dead.
+      expect(after.touch(timeout + 2n)).toBe(false)
+      expect(after.current().status).toBe(2)
+      const gone = yield* Effect.exit(store.get("after"))
+      expect(Exit.isFailure(gone) && gone.cause._tag === "Fail" && gone.cause.error._tag).toBe("Unauthorized")
       expect((yield* store.list).map((s) => s.sessionId).sort()).toEqual(["at", "before"])
     }).pipe(Effect.provide(SessionStore.layerMemory(Duration.seconds(10))))
   )

@@ -76,6 +76,8 @@ export const makeMemoryTransport = (): MemoryTransport => {
         end: () => {
           done = true
         },
+        // No fast path here: every read goes through the actor's fiber, so these tests cover that path.
+        setFastPath: () => {},
         kill: () => {
           done = true
           wake()
