@@ -9,7 +9,7 @@ import type { CommandError } from "../errors.js"
 import type { OkResult, Reply } from "../protocol/Reply.js"
 import type { CommandClass } from "../session/Role.js"
 import type { SessionUser } from "../session/Session.js"
-import type { SessionStoreShape } from "../session/SessionStore.js"
+import type { SessionHandle, SessionStoreShape } from "../session/SessionStore.js"
 import type { ConnectionRegistry } from "../server/Connections.js"
 import type { ListenAddress } from "../server/Transport.js"
 import type { KeyspaceShape } from "../store/Keyspace.js"
@@ -35,6 +35,8 @@ export interface CommandContext {
   readonly clientId: string
   /** The caller's authenticated user. */
   readonly user: SessionUser
+  /** The caller's live session (touched at `now`). */
+  readonly session: SessionHandle
   /** When the request was received, in epoch nanoseconds (Effect Clock). */
   readonly now: bigint
   readonly services: ServerServices

@@ -15,12 +15,12 @@ const ping = syncCommand({
   run: (_ctx, args) => "PONG " + args.join(" ")
 })
 
-const session = effectCommand({
+const session = syncCommand({
   name: "SESSION",
   syntax: "SESSION",
   summary: "Returns the caller's session as JSON (user, status, created_at, last_accessed_at).",
   class: "connection",
-  run: (ctx) => Effect.map(ctx.services.sessions.get(ctx.clientId), sessionJson)
+  run: (ctx) => sessionJson(ctx.session.current())
 })
 
 const sessionList = effectCommand({

@@ -73,7 +73,7 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
     let ctx: CommandContext | undefined
     const setState = (next: SessionState, now: bigint) => {
       current = next
-      ctx = next._tag === "Active" ? { clientId, user: next.session.current().user, now, services } : undefined
+      ctx = next._tag === "Active" ? { clientId, user: next.user, session: next.session, now, services } : undefined
       return Ref.set(state, next)
     }
     const logDefect = (command: string, cause: Cause.Cause<unknown>) =>
@@ -94,7 +94,7 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
       // Authentication is off: the connection gets its session at accept.
       const now = clock.unsafeCurrentTimeNanos()
       const created = yield* Effect.exit(services.sessions.create(clientId, accounts.anonymousUser, now))
-      if (Exit.isSuccess(created)) yield* setState(active(created.value), now)
+      if (Exit.isSuccess(created)) yield* setState(active(created.value, accounts.anonymousUser), now)
       else yield* logDefect("(session create)", created.cause)
     }
 
@@ -169,11 +169,11 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
         }
         const exit = yield* Effect.exit(
           Effect.flatMap(accounts.authenticate(args[0] ?? "", args[1] ?? ""), (user) =>
-            services.sessions.create(clientId, user, now)
+            Effect.map(services.sessions.create(clientId, user, now), (handle) => active(handle, user))
           )
         )
         if (Exit.isSuccess(exit)) {
-          yield* setState(active(exit.value), now)
+          yield* setState(exit.value, now)
           ok("Connected")
           return false
         }
@@ -283,7 +283,7 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
       if (current._tag !== "Active") return "decline"
       const now = clock.unsafeCurrentTimeNanos()
       if (!current.session.touch(now)) return "decline"
-      ctx = { clientId, user: ctx!.user, now, services }
+      ctx = { clientId, user: ctx!.user, session: current.session, now, services }
       const read = startRead([chunk], now)
       if (read.stop._tag === "Done" && read.fatal === undefined && services.durability.barrier() === undefined) {
         const out = takeOutput()
@@ -307,7 +307,7 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
       const now = clock.unsafeCurrentTimeNanos()
       if (current._tag === "Active") {
         // Every frame of one read was received at the same moment: one touch stamps them all.
-        if (current.session.touch(now)) ctx = { clientId, user: ctx!.user, now, services }
+        if (current.session.touch(now)) ctx = { clientId, user: ctx!.user, session: current.session, now, services }
         else yield* setState(expired(current.session), now)
       }
       if (yield* finishRead(startRead(chunks, now))) break

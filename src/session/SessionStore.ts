@@ -21,7 +21,10 @@ export interface SessionHandle {
    * or was removed (SESSION.KILL) — and from then on it stays gone.
    */
   readonly touch: (now: bigint) => boolean
-  /** The session as it stands. */
+  /**
+   * The session as it stands. Synchronous, as it serves SESSION on the hot path; a store that cannot answer
+   * throws (a `SessionStoreError`), which the connection answers `internal server error` and logs.
+   */
   readonly current: () => Session
 }
 

@@ -9,6 +9,20 @@ const NANOS_PER_SECOND = 1_000_000_000n
 
 const pad = (n: number, width: number): string => n.toString().padStart(width, "0")
 
+// Timestamps come in bursts within the same second: remember the last second's text.
+let cachedSecond: bigint | undefined
+let cachedSecondText = ""
+
+const secondText = (seconds: bigint): string => {
+  if (seconds === cachedSecond) return cachedSecondText
+  const d = new Date(Number(seconds) * 1000)
+  const date = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`
+  const time = `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`
+  cachedSecond = seconds
+  cachedSecondText = `${date}T${time}`
+  return cachedSecondText
+}
+
 /** Formats epoch nanoseconds as Go's RFC 3339 nano UTC text. */
 export const formatRfc3339Nano = (epochNanos: bigint): string => {
   let seconds = epochNanos / NANOS_PER_SECOND
@@ -18,12 +32,13 @@ export const formatRfc3339Nano = (epochNanos: bigint): string => {
     fraction += NANOS_PER_SECOND
     seconds -= 1n
   }
-  const d = new Date(Number(seconds) * 1000)
-  const date = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`
-  const time = `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`
-  if (fraction === 0n) return `${date}T${time}Z`
-  const digits = fraction.toString().padStart(9, "0").replace(/0+$/, "")
-  return `${date}T${time}.${digits}Z`
+  const base = secondText(seconds)
+  if (fraction === 0n) return `${base}Z`
+  let digits = fraction.toString().padStart(9, "0")
+  let end = digits.length
+  while (digits.charCodeAt(end - 1) === 48) end--
+  digits = digits.slice(0, end)
+  return `${base}.${digits}Z`
 }
 
 /**

@@ -199,6 +199,7 @@ describe("GET on every kind (handler level)", () => {
   const ctx: CommandContext = {
     clientId: "1-127.0.0.1:1",
     user: { username: "root", role: "root" },
+    session: undefined as never,
     now: 1_000_000_000n,
     services: { keyspace } as unknown as ServerServices
   }

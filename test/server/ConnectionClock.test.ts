@@ -8,6 +8,7 @@ import { ServerConfig, type DeepPartial, type ServerConfigShape } from "../../sr
 import { SessionStoreError } from "../../src/errors.js"
 import { FleareServer } from "../../src/server/Server.js"
 import { Accounts } from "../../src/session/Accounts.js"
+import type { SessionUser } from "../../src/session/Session.js"
 import { SessionStore } from "../../src/session/SessionStore.js"
 import { Keyspace } from "../../src/store/Keyspace.js"
 import { Durability } from "../../src/persistence/Durability.js"
@@ -130,20 +131,26 @@ describe("sessions under TestClock", () => {
 })
 
 describe("a failing session store", () => {
-  const failingGet = Layer.effect(
-    SessionStore,
-    Effect.sync(() => {
-      const memory = SessionStore.makeMemory(Duration.zero)
-      return { ...memory, get: () => Effect.fail(new SessionStoreError({ cause: "disk on fire" })) }
-    })
-  )
-  const dyingGet = Layer.effect(
-    SessionStore,
-    Effect.sync(() => {
-      const memory = SessionStore.makeMemory(Duration.zero)
-      return { ...memory, get: () => Effect.die(new Error("bug in the store")) }
-    })
-  )
+  // A store whose sessions cannot be read: `current()` throws, as a store that lost its backend would.
+  const unreadable = (thrown: unknown) =>
+    Layer.effect(
+      SessionStore,
+      Effect.sync(() => {
+        const memory = SessionStore.makeMemory(Duration.zero)
+        return {
+          ...memory,
+          create: (id: string, user: SessionUser, now: bigint) =>
+            Effect.map(memory.create(id, user, now), (handle) => ({
+              ...handle,
+              current: () => {
+                throw thrown
+              }
+            }))
+        }
+      })
+    )
+  const failingGet = unreadable(new SessionStoreError({ cause: "disk on fire" }))
+  const dyingGet = unreadable(new Error("bug in the store"))
 
   for (const [name, store] of [
     ["fails", failingGet],
@@ -170,4 +177,22 @@ describe("a failing session store", () => {
       }
     )
   }
+
+  it.scoped("SESSION.LIST answers internal server error when the store's list fails; the connection lives on", () => {
+    const failingList = Layer.effect(
+      SessionStore,
+      Effect.sync(() => ({
+        ...SessionStore.makeMemory(Duration.zero),
+        list: Effect.fail(new SessionStoreError({ cause: "index lost" }))
+      }))
+    )
+    const { layer, connect } = serverWith({}, failingList)
+    return Effect.gen(function* () {
+      const c = yield* connect()
+      yield* c.call("AUTH", "root", "root")
+      const r = yield* c.call("SESSION.LIST")
+      expect([r.status, r.result]).toEqual(["Error", "internal server error"])
+      expect((yield* c.call("SESSION")).status).toBe("Ok")
+    }).pipe(Effect.provide(layer))
+  })
 })
