@@ -29,3 +29,5 @@ export { FrameDecoder } from "./protocol/Frame.js"
 export { allCommands, lookupCommand } from "./commands/registry.js"
 export { Durability, DurabilityError, type DurabilityShape } from "./persistence/Durability.js"
 export { VERSION } from "./version.js"
+/** The Effect-native client (and its promise facade), as a namespace: `Client.FleareClient`, `Client.createClient`. */
+export * as Client from "./client/index.js"
