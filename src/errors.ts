@@ -3,7 +3,7 @@
  * mapping to wire text lives in `protocol/Reply.ts`. Handlers return or fail with them; anything else
  * that escapes a handler is a defect and answers `internal server error`.
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 

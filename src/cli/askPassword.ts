@@ -2,7 +2,8 @@
  * Reads a password from the terminal without echoing it, for `fleare-cli -u USER` given neither `-p` nor
  * `FLEARE_PASSWORD`: the password then appears in neither the shell history nor the process list.
  */
-import { Data, Effect } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 
 /** The user pressed Ctrl-C or Ctrl-D at the password prompt. */
 export class PasswordCancelled extends Data.TaggedError("PasswordCancelled")<{}> {}

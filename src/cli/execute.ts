@@ -2,7 +2,7 @@
  * What the CLI does with one command, in every mode: `help` and `exit` are answered locally, anything else is
  * sent to the server as typed (the server's command table decides what exists) and its reply printed.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type ConnectionError, errorMessage, type Unauthorized } from "../client/errors.js"
 import type { Reply } from "../client/Connection.js"
 import { formatError, formatOk, type Palette } from "./format.js"

@@ -10,7 +10,9 @@
  */
 import * as fs from "node:fs"
 import * as readline from "node:readline"
-import { Effect, Exit, Mailbox } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Mailbox from "effect/Mailbox"
 import { execute, type Outcome, type Printer, type Send, stepOfLine } from "./execute.js"
 import { complete } from "./help.js"
 

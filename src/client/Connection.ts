@@ -7,7 +7,8 @@
  * (connect and authenticate) and `request`, whose interruption abandons the reply slot without desyncing.
  */
 import * as net from "node:net"
-import { Duration, Effect } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import { FrameDecoder } from "../protocol/Frame.js"
 import { decodeResponse, FrameWriter } from "../protocol/Message.js"
 import { ConnectionError, replyError, type Unauthorized } from "./errors.js"

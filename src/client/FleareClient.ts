@@ -12,7 +12,14 @@
  * Results are typed by command: numbers for counts and NUM.*, parsed JSON for LIST/MAP/JSON reads, `void` for
  * writes that answer nothing. A read of a missing key gives `""` (GET, STR.GET) or `undefined` (parsed reads).
  */
-import { Context, Duration, Effect, Layer, Redacted, Schedule, type Scope, type Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import type { Reply } from "./Connection.js"
 import { type ClientError, type ConnectionError, FleareError, replyError, type Unauthorized } from "./errors.js"
 import { makePool } from "./Pool.js"

@@ -5,7 +5,9 @@
  * was in flight when its connection died fails with `ConnectionError`: it is not re-sent, because it may have
  * run (NUM.INCR twice is not NUM.INCR once).
  */
-import { Effect, type Schedule, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import { type ConnectOptions, open, request, type Reply, type WireConnection } from "./Connection.js"
 import { ConnectionError, type Unauthorized } from "./errors.js"
 

@@ -4,7 +4,11 @@
  * sent right after it is the barrier: the server answers in order, so an `Error` before the PONG is the
  * SUBSCRIBE's refusal, and the PONG means the subscription is live. Push frames carry the topic.
  */
-import { Effect, Exit, Mailbox, Schedule, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Mailbox from "effect/Mailbox"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import { request, type WireConnection } from "./Connection.js"
 import { type ClientError, type ConnectionError, replyError, type Unauthorized } from "./errors.js"
 

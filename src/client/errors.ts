@@ -3,7 +3,7 @@
  * server's prefix) or `Unauthorized` (no session: AUTH refused, or the session expired or was killed); a
  * socket that cannot be opened, times out or dies becomes a `ConnectionError`.
  */
-import { Data } from "effect"
+import * as Data from "effect/Data"
 
 /** A command the server answered with `Error`: `prefix` is its error class (`InvalidArgumentError`, ...). */
 export class FleareError extends Data.TaggedError("FleareError")<{

@@ -8,7 +8,12 @@
  *   await off()
  *   await fleare.close()
  */
-import { Cause, Effect, Exit, Fiber, ManagedRuntime, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Stream from "effect/Stream"
 import { FleareClient, type FleareClientConfig, type FleareClientShape } from "./FleareClient.js"
 import type { PushMessage } from "./Subscriber.js"
 

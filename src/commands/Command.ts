@@ -3,7 +3,7 @@
  * and its handler. Handlers are plain synchronous functions returning a `Reply` (the hot path: no Effect per
  * request); the few that need an Effect (a service call that may fail or wait) declare `kind: "effect"`.
  */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type { ServerConfigShape } from "../config/ServerConfig.js"
 import type { CommandError } from "../errors.js"
 import type { OkResult, Reply } from "../protocol/Reply.js"

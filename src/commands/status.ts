@@ -1,7 +1,7 @@
 /**
  * STATUS: the server's and shards' state, in Fleare's shape with true values.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type Json, marshal } from "../protocol/GoJson.js"
 import type { ListenAddress } from "../server/Transport.js"
 import { formatRfc3339Nano } from "../session/Timestamp.js"

@@ -1,7 +1,7 @@
 /**
  * Commands about the connection itself and the server's sessions: PING, SESSION, SESSION.LIST, SESSION.KILL.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { fail } from "../errors.js"
 import { sessionJson } from "../session/Session.js"
 import { effectCommand, syncCommand, type CommandSpec } from "./Command.js"

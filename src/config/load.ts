@@ -3,8 +3,12 @@
  * `--config-path`, a YAML override string (`--config` or the `config` environment variable), then flags.
  * Wrong types and unknown roles are startup errors naming the key; unknown keys are warnings.
  */
-import { FileSystem } from "@effect/platform"
-import { Data, Effect, Either, ParseResult, Schema } from "effect"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import { parse as parseYaml } from "yaml"
 import { embeddedDefaults } from "./defaults.js"
 import { deepMerge, ServerConfigSchema, type ServerConfigShape } from "./ServerConfig.js"

@@ -9,7 +9,10 @@
  * `Error` replies; a defect in a handler is logged and answered `internal server error`, and the connection
  * lives on.
  */
-import { Cause, Effect, Exit, Ref } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Ref from "effect/Ref"
 import type { CommandContext, EffectCommand, ServerServices } from "../commands/Command.js"
 import { lookupCommand } from "../commands/registry.js"
 import {

@@ -6,7 +6,9 @@
  * reply before the server closes.
  */
 import * as net from "node:net"
-import { Effect, FiberSet, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
 import {
   type Conn,
   defaultFlowLimits,

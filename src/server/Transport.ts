@@ -3,7 +3,10 @@
  * fiber. Only the transport knows about sockets; the connection actor sees `Conn`, a byte pipe with
  * backpressure. `NodeTransport.layer` is the node:net implementation; tests and embedders may provide another.
  */
-import { Context, Data, type Effect, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 
 /** An accepted connection as the connection actor sees it. */
 export interface Conn {

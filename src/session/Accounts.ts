@@ -2,7 +2,9 @@
  * The configured user accounts and the authentication decision of Fleare's handshake (`security.enable_auth`,
  * `security.users`). Failures carry Fleare's exact messages; the connection prefixes `ConnectionFailed: `.
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { AuthFailed } from "../errors.js"
 import { verifyPassword } from "./Password.js"

@@ -4,7 +4,7 @@
  * Every comparison takes the same time whatever the input, so timing reveals nothing about the password.
  */
 import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 /** scrypt cost parameters for new hashes: N=2^15, r=8, p=1 (about 32 MiB and tens of milliseconds). */
 export const DEFAULT_SCRYPT = { N: 32768, r: 8, p: 1, keyLength: 32 } as const

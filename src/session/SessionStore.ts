@@ -7,7 +7,11 @@
  * Touching happens on every request, so it is a synchronous method of the handle that `create` returns; the
  * rest of the API is Effects that may fail.
  */
-import { Context, Duration, Effect, Layer, Schedule } from "effect"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { type SessionStoreError, Unauthorized } from "../errors.js"
 import { type Session, SessionStatus, type SessionUser } from "./Session.js"

@@ -3,7 +3,7 @@
  * zeros trimmed and no fraction at all when it is zero (`2025-05-01T17:33:15Z`, `2025-05-01T17:33:15.5Z`).
  * Input is nanoseconds since the Unix epoch, as `Clock.currentTimeNanos` gives them.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 const NANOS_PER_SECOND = 1_000_000_000n
 

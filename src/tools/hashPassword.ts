@@ -7,8 +7,10 @@
  * The hash alone goes to stdout (pipe-friendly); the hint about where to put it goes to stderr.
  */
 import { createInterface } from "node:readline"
-import { NodeRuntime } from "@effect/platform-node"
-import { Console, Data, Effect } from "effect"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Console from "effect/Console"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
 import { hashPassword } from "../session/Password.js"
 
 /** The tool cannot produce a hash; `message` says why. */
