@@ -3,7 +3,9 @@
  * `shard`, `backup`, `misc`) plus fleare-ts's own keys, decoded with `Schema` so a wrong type is reported with
  * the key's path. `ServerConfig` is the service every other layer reads it from.
  */
-import { Context, Layer, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import { MAX_SCRYPT_N, parseScryptHash } from "../session/Password.js"
 import { parseRole } from "../session/Role.js"
 import { embeddedDefaults } from "./defaults.js"
@@ -56,7 +58,9 @@ export const ServerConfigSchema = Schema.Struct({
     after_write_count: NonNegativeInt,
     fsync: FsyncPolicy,
     rewrite_min_bytes: NonNegativeInt,
-    rewrite_percentage: NonNegativeInt
+    rewrite_percentage: NonNegativeInt,
+    /** How long a graceful shutdown waits for in-flight requests before closing their connections. */
+    shutdown_timeout_seconds: Schema.Number.pipe(Schema.nonNegative())
   }),
   shard: Schema.Struct({ mode: Schema.String, shard_count: PositiveInt }),
   backup: Schema.Struct({

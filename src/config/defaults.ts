@@ -23,7 +23,8 @@ export const embeddedDefaults = {
     after_write_count: 1,
     fsync: "always",
     rewrite_min_bytes: 64 * 1024 * 1024,
-    rewrite_percentage: 100
+    rewrite_percentage: 100,
+    shutdown_timeout_seconds: 10
   },
   shard: { mode: "local", shard_count: 2 },
   backup: { enable: false, interval_minutes: 60, backup_dir: "./backups", keep: 5 },

@@ -277,6 +277,8 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
 
     /** A read the fast path started and handed over to the fiber. */
     let handedOver: Read | undefined
+    /** Set when the log failed under a fast-path read: the fiber logs it and closes. */
+    let durabilityFailure: unknown = undefined
 
     // The fast path: input that arrives while this fiber is parked waiting for it is run right away, on the
     // actor's behalf, without waking the fiber (a fiber wake-up costs more than a whole PING). The fiber is
@@ -288,9 +290,18 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
       if (!current.session.touch(now)) return "decline"
       ctx = { clientId, user: ctx!.user, session: current.session, now, services }
       const read = startRead([chunk], now)
-      if (read.stop._tag === "Done" && read.fatal === undefined && services.durability.barrier() === undefined) {
+      if (read.stop._tag === "Done" && read.fatal === undefined) {
         const out = takeOutput()
-        if (out !== undefined) conn.write(out)
+        // Writes are acknowledged once durable: the log calls back in order, without waking this fiber.
+        const waiting = services.durability.afterDurable((failure) => {
+          if (failure !== undefined) {
+            // Acknowledge nothing more: the fiber wakes (input ended), logs the failure and closes.
+            durabilityFailure = failure
+            return conn.kill()
+          }
+          if (out !== undefined) conn.write(out)
+        })
+        if (!waiting && out !== undefined) conn.write(out)
         return "handled"
       }
       park()
@@ -304,6 +315,13 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
         const read = handedOver
         handedOver = undefined
         if (yield* finishRead(read)) break
+      }
+      if (durabilityFailure !== undefined) {
+        yield* Effect.logError(
+          "writes could not be made durable; closing the connection unacknowledged",
+          durabilityFailure
+        )
+        break
       }
       if (chunks === undefined) break
       if (chunks.length === 0) continue

@@ -148,8 +148,15 @@ export const makeNodeTransport = (limits: FlowLimits = defaultFlowLimits): Trans
       server.on("error", () => {}) // after listening, accept errors (EMFILE) must not crash the process
       yield* Effect.addFinalizer(() =>
         Effect.async<void>((resume) => {
+          // Stop accepting; close idle sockets now, and give the ones still sending replies the linger time.
           server.close(() => resume(Effect.void))
-          for (const s of sockets) s.destroy()
+          for (const s of sockets) {
+            if (s.writableLength === 0) s.destroy()
+            else {
+              s.end()
+              setTimeout(() => s.destroy(), limits.lingerMillis).unref()
+            }
+          }
         })
       )
       return bound

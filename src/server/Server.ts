@@ -4,8 +4,14 @@
  * Embedders build it with `FleareServer.layer` (their own Transport/SessionStore/Accounts) or
  * `FleareServer.layerNode` (everything from the configuration, node:net transport), then read `address`.
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Durability } from "../persistence/Durability.js"
+import type { PersistenceError, WalCorrupt } from "../persistence/errors.js"
+import { Persistence } from "../persistence/Persistence.js"
+import { layerDraining } from "../persistence/Shutdown.js"
 import type { ServerServices } from "../commands/Command.js"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { FrameWriter } from "../protocol/Message.js"
@@ -60,16 +66,20 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
     })
   )
 
-  /** The server with every service built from the configuration and the node:net transport. */
-  static layerNode: Layer.Layer<FleareServer, TransportError, ServerConfig> = FleareServer.layer.pipe(
-    Layer.provide(
-      Layer.mergeAll(
-        NodeTransportLayer,
-        SessionStore.layerConfig,
-        Accounts.layer,
-        Keyspace.layerConfig,
-        Durability.layerNone
+  /**
+   * The server with every service built from the configuration and the node:net transport. Persistence
+   * recovers the keyspace before the server listens, and closes after it; closing the server first lets
+   * in-flight requests finish and be answered (`layerDraining`).
+   */
+  static layerNode: Layer.Layer<FleareServer, TransportError | WalCorrupt | PersistenceError, ServerConfig> =
+    FleareServer.layer.pipe(
+      Layer.provide(
+        Layer.mergeAll(
+          layerDraining(NodeTransportLayer),
+          SessionStore.layerConfig,
+          Accounts.layer,
+          Persistence.layerConfig.pipe(Layer.provideMerge(Keyspace.layerConfig), Layer.provide(NodeFileSystem.layer))
+        )
       )
     )
-  )
 }

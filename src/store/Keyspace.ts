@@ -10,7 +10,12 @@
  * keys that expired since the last sweep. With a memory limit, a write that does not fit evicts keys by the
  * configured policy, or is refused under `noeviction`.
  */
-import { Context, Effect, Layer, Schedule, type Duration, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import type * as Duration from "effect/Duration"
+import type * as Scope from "effect/Scope"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { fail, type CommandFailed } from "../errors.js"
 import { entryBytes, type EvictionPolicy, ExpiryHeap, makeTracker } from "./Memory.js"
@@ -65,6 +70,19 @@ export interface MemoryOptions {
   readonly onEvict?: (key: string) => void
 }
 
+/**
+ * Sees every change to the keyspace as it happens, synchronously and in order (the write-ahead log encodes
+ * them). Expiry needs no notice: expiry times are absolute, so a replay drops what has expired by then.
+ */
+export interface KeyspaceObserver {
+  /** `key` now holds `value`, expiring at `expiresAt` (0n: never). */
+  readonly set: (key: string, value: Value, expiresAt: bigint) => void
+  /** `key` was removed (DELETE, an eviction, or an expiry set in the past). */
+  readonly delete: (key: string) => void
+  /** `key` keeps its value and now expires at `expiresAt` (0n: never). */
+  readonly expire: (key: string, expiresAt: bigint) => void
+}
+
 /** The keyspace service. */
 export interface KeyspaceShape {
   /** The live entry of `key` at `now`, or undefined (an expired key is removed on the way: lazy expiry). */
@@ -92,6 +110,16 @@ export interface KeyspaceShape {
   readonly memory: () => MemoryStats
   /** Every live entry at `now` (e.g. for a snapshot), in the map's order. */
   readonly entries: (now: bigint) => IterableIterator<readonly [string, Entry]>
+  /**
+   * Installs the observer told of every later change (undefined removes it). Without one, writes pay nothing
+   * for persistence.
+   */
+  readonly observe: (observer: KeyspaceObserver | undefined) => void
+  /**
+   * Stores an entry loaded from a log or snapshot: the memory limit is not applied (what was acknowledged is
+   * never dropped on load) and the observer is not told. An `expiresAt` at or before `now` stores nothing.
+   */
+  readonly restore: (key: string, value: Value, expiresAt: bigint, now: bigint) => void
 }
 
 /**
@@ -117,6 +145,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   const policy = options.evictionPolicy ?? "noeviction"
   const sweepLimit = options.sweepLimit ?? DEFAULT_SWEEP_LIMIT
   const onEvict = options.onEvict
+  let observer: KeyspaceObserver | undefined
   // One map for every key (the shard is recorded per entry and counted per shard): a read is one lookup.
   const map = new Map<string, Slot>()
   const shardKeys: Array<number> = new Array<number>(shardCount).fill(0)
@@ -188,6 +217,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       if (victim === undefined) return fail.outOfMemory(OUT_OF_MEMORY_TEXT)
       unlink(victim)
       evictedKeys += 1
+      observer?.delete(victim.key)
       onEvict?.(victim.key)
     }
     return undefined
@@ -202,8 +232,11 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   const set = (key: string, value: Value, now: bigint, expiresAt: bigint = 0n): CommandFailed | undefined => {
     const old = live(key, now)
     if (expiresAt !== 0n && expiresAt <= now) {
-      // Already expired (e.g. replayed from a log after its time): the key must not come back.
-      if (old !== undefined) unlink(old)
+      // Already expired: the key must not come back.
+      if (old !== undefined) {
+        unlink(old)
+        observer?.delete(key)
+      }
       return undefined
     }
     const bytes = entryBytes(key, value)
@@ -213,6 +246,13 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       const refused = makeRoom(key, oldBytes, bytes, now)
       if (refused !== undefined) return refused
     }
+    store(key, value, expiresAt, bytes, old)
+    observer?.set(key, value, expiresAt)
+    return undefined
+  }
+
+  // Puts a new slot for `key`, replacing `old` (its current live slot, if any), and updates every counter.
+  const store = (key: string, value: Value, expiresAt: bigint, bytes: number, old: Slot | undefined): void => {
     if (old !== undefined) {
       const next = new Slot(key, value, expiresAt, old.shard, bytes, old.hits)
       map.set(key, next)
@@ -231,7 +271,6 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       scheduleExpiry(slot)
       tracker?.inserted(slot)
     }
-    return undefined
   }
 
   const expire = (key: string, expiresAt: bigint, now: bigint): boolean => {
@@ -240,6 +279,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     if (expiresAt !== 0n && expiresAt <= now) {
       unlink(s)
       expiredKeys += 1
+      observer?.delete(key)
       return true
     }
     // Same value, same place in the eviction order: only the expiry changes.
@@ -247,6 +287,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     map.set(key, next)
     if (s.expiresAt !== 0n) expiring -= 1
     scheduleExpiry(next)
+    observer?.expire(key, expiresAt)
     return true
   }
 
@@ -257,6 +298,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       const s = live(key, now)
       if (s === undefined) return false
       unlink(s)
+      observer?.delete(key)
       return true
     },
     expire,
@@ -272,6 +314,17 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     memory: () => ({ usedBytes, maxBytes, policy, keys: map.size, expiredKeys, evictedKeys }),
     entries: function* (now) {
       for (const s of map.values()) if (!isExpired(s, now)) yield [s.key, s] as const
+    },
+    observe: (o) => {
+      observer = o
+    },
+    restore: (key, value, expiresAt, now) => {
+      const old = live(key, now)
+      if (expiresAt !== 0n && expiresAt <= now) {
+        if (old !== undefined) unlink(old)
+        return
+      }
+      store(key, value, expiresAt, entryBytes(key, value), old)
     }
   }
 }
