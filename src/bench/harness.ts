@@ -13,7 +13,7 @@
  * fails. The load generator runs in this process (one thread), so it competes with the servers for the CPU:
  * absolute figures depend on the machine, the ratios are the point.
  */
-import { existsSync, appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import { execFileSync } from "node:child_process"
 import { dirname, join, resolve } from "node:path"
@@ -159,13 +159,19 @@ const measureIdle = async (t: Target, n: number): Promise<{ idleRss: number; byt
   }
 }
 
-const runCell = async (t: Target, test: TestName, pipeline: number, o: HarnessOptions): Promise<CellRun> => {
+const runCell = async (
+  t: Target,
+  test: TestName,
+  pipeline: number,
+  o: HarnessOptions,
+  connections = CONNECTIONS
+): Promise<CellRun> => {
   const cpu0 = t.cpuSeconds()
   const result = await runLoad({
     ...authOf(t),
     test,
     pipeline,
-    connections: CONNECTIONS,
+    connections,
     durationS: o.seconds,
     warmupS: o.warmup,
     maxTimeS: o.warmup + o.seconds + 60
@@ -191,6 +197,68 @@ const loadAvg = () =>
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(" ")
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+
+/**
+ * The persistence row: SET (pipeline 1) against fleare-ts with `fsync: always` (a log in a temp dir) and against
+ * the persistence-off server, interleaved, at 50 connections (target: >= 0.3x, which needs group commit) and at
+ * 1 connection (one fsync per request: the disk's fsync latency, no target).
+ */
+const measurePersistence = async (
+  off: Target,
+  o: HarnessOptions,
+  log: (s: string) => void
+): Promise<{ markdown: string; failures: number }> => {
+  const dir = mkdtempSync(join(os.tmpdir(), "fleare-bench-wal-"))
+  const on = await startTarget(
+    oursSpec(o.compiled, `{persistence: {enable: true, fsync: always, path: ${JSON.stringify(dir)}}}`, "fsync always")
+  )
+  try {
+    const rows: Array<string> = []
+    let failures = 0
+    for (const connections of [CONNECTIONS, 1]) {
+      const offOps: Array<number> = []
+      const onOps: Array<number> = []
+      let errors = 0
+      for (let round = 0; round < o.rounds; round++) {
+        const pair = round % 2 === 0 ? [off, on] : [on, off]
+        for (const t of pair) {
+          const run = await runCell(t, "set", 1, o, connections)
+          errors += run.result.errors.total
+          ;(t === on ? onOps : offOps).push(run.result.opsPerSec)
+        }
+        log(
+          `round ${round + 1}/${o.rounds} SET P=1 c=${connections}: off ${fmtInt(offOps.at(-1)!)}, fsync always ${fmtInt(onOps.at(-1)!)} ops/s`
+        )
+      }
+      const ratio = median(onOps) / median(offOps)
+      const target = connections === CONNECTIONS ? 0.3 : undefined
+      const pass = errors === 0 && (target === undefined || ratio >= target)
+      if (!pass) failures++
+      rows.push(
+        `| SET | ${connections} | ${fmtInt(median(offOps))} | ${fmtInt(median(onOps))} | ${ratio.toFixed(2)} | ` +
+          `${target === undefined ? "-" : `>= ${target}`} | ${errors} | ${pass ? "PASS" : "FAIL"} |`
+      )
+    }
+    const markdown = [
+      "",
+      "Persistence: `fsync: always` (every reply waits for its fsync; concurrent writers share one) against persistence off, fleare-ts both, pipeline 1, interleaved, medians.",
+      "",
+      "| command | connections | persistence off ops/s | fsync always ops/s | ratio | target | errors | result |",
+      "| --- | --: | --: | --: | --: | --: | --: | --- |",
+      ...rows,
+      ""
+    ].join("\n")
+    return { markdown, failures }
+  } finally {
+    await on.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
 
 const main = async (): Promise<number> => {
   const o = parseOptions(process.argv.slice(2))
@@ -256,14 +324,17 @@ const main = async (): Promise<number> => {
       cells: cells.map((c, i) => ({ ...c, runs: runs[i]! })),
       memory
     })
-    console.log(`\n${md}`)
+    const durable = await measurePersistence(targets[0]!, o, log)
+    const report = `${md}\n${durable.markdown}`
+    const allFailures = failures + durable.failures
+    console.log(`\n${report}`)
     if (o.out !== undefined) {
       mkdirSync(dirname(o.out), { recursive: true })
       if (!existsSync(o.out)) writeFileSync(o.out, "# Performance\n\nResults of `npm run bench`, newest last.\n\n")
-      appendFileSync(o.out, `\n${md}`)
+      appendFileSync(o.out, `\n${report}`)
       log(`appended to ${o.out}`)
     }
-    return failures === 0 ? 0 : 1
+    return allFailures === 0 ? 0 : 1
   } finally {
     await Promise.all(targets.map((t) => t.stop()))
   }

@@ -62,8 +62,12 @@ export interface TargetSpec {
  * sees the server itself; or, with `compiled`, the build output `dist/main.js` (`npm run build`), which spares
  * the tsx loader's memory (tens of MB of RSS) and start-up time.
  */
-export const oursSpec = (compiled: boolean): TargetSpec => ({
-  name: "fleare-ts",
+export const oursSpec = (
+  compiled: boolean,
+  config = "{persistence: {enable: false}}",
+  name = "fleare-ts"
+): TargetSpec => ({
+  name,
   args: [
     "--expose-gc",
     ...(compiled ? [] : ["--import", "tsx"]),
@@ -73,7 +77,7 @@ export const oursSpec = (compiled: boolean): TargetSpec => ({
     "--port",
     "0",
     "--config",
-    "{persistence: {enable: false}}"
+    config
   ],
   gcDone: /fleare-bench: gc done/
 })
