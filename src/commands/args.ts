@@ -40,3 +40,21 @@ export const parseGoInt = (s: string): number | undefined => {
   if (n > 9223372036854775807n || n < -9223372036854775808n) return undefined
   return Number(n)
 }
+
+/**
+ * Fleare's usual order of argument checks for a keyed command: no args → `InvalidKeyError: Key must be
+ * provided`; a count `countOk` refuses → `InvalidArgumentError: <arityText>`; then the key itself. Returns the
+ * error to answer, or undefined when the arguments are fine.
+ */
+export const checkKeyedArgs = (
+  args: ReadonlyArray<string>,
+  countOk: (count: number) => boolean,
+  arityText: string
+): CommandFailed | undefined => {
+  if (args.length === 0) return keyMustBeProvided()
+  if (!countOk(args.length)) return fail.argument(arityText)
+  return checkKey(args[0]!)
+}
+
+/** For commands that take any number of arguments after the key. */
+export const anyCount = (): boolean => true

@@ -10,7 +10,7 @@ import type { OkResult } from "../protocol/Reply.js"
 import { findMatches, updateMatches } from "../store/ListExpr.js"
 import type { KeyspaceShape } from "../store/Keyspace.js"
 import { storedText, type Value } from "../store/Value.js"
-import { checkKey, ensureUnmarshal, keyMustBeProvided, parseGoInt } from "./args.js"
+import { anyCount, checkKey, checkKeyedArgs, ensureUnmarshal, keyMustBeProvided, parseGoInt } from "./args.js"
 import { syncCommand, type CommandContext, type CommandSpec } from "./Command.js"
 
 /** The kind error of LIST.GET, LEN, FIND and UPDATE. */
@@ -75,11 +75,9 @@ const listSet = syncCommand({
   summary: "Replaces the key with a list of the values (JSON where they parse); returns the count.",
   class: "write",
   run: (ctx, args) => {
-    if (args.length === 0) return keyMustBeProvided()
-    if (args.length < 2) return fail.argument("invalid number of arguments,Syntax: LIST.SET <key> [<value>]")
-    const key = args[0]!
-    const bad = checkKey(key)
+    const bad = checkKeyedArgs(args, (n) => n >= 2, "invalid number of arguments,Syntax: LIST.SET <key> [<value>]")
     if (bad) return bad
+    const key = args[0]!
     const list = args.slice(1).map(ensureUnmarshal)
     return store(ctx.services.keyspace, ctx, key, list, String(list.length))
   }
@@ -91,10 +89,9 @@ const listPush = syncCommand({
   summary: "Appends the values at the end of the list, creating it if needed; returns the new length.",
   class: "write",
   run: (ctx, args) => {
-    if (args.length === 0) return keyMustBeProvided()
-    const key = args[0]!
-    const bad = checkKey(key)
+    const bad = checkKeyedArgs(args, anyCount, "")
     if (bad) return bad
+    const key = args[0]!
     const ks = ctx.services.keyspace
     const entry = ks.get(key, ctx.now)
     // No kind check, as in Fleare: any value holding a JSON array becomes a list.
@@ -144,11 +141,9 @@ const listGet = syncCommand({
   summary: "Returns the whole list as JSON, or the element at index.",
   class: "read",
   run: (ctx, args): OkResult | CommandFailed => {
-    if (args.length === 0) return keyMustBeProvided()
-    if (args.length > 2) return fail.argument("invalid number of arguments")
-    const key = args[0]!
-    const bad = checkKey(key)
+    const bad = checkKeyedArgs(args, (n) => n <= 2, "invalid number of arguments")
     if (bad) return bad
+    const key = args[0]!
     const list = readList(ctx, key)
     if (list === undefined) return ""
     if (list instanceof CommandFailed) return list
@@ -166,11 +161,9 @@ const listLen = syncCommand({
   summary: "Returns the length of the list, 0 for a missing key.",
   class: "read",
   run: (ctx, args) => {
-    if (args.length === 0) return keyMustBeProvided()
-    if (args.length !== 1) return fail.argument("invalid number of arguments, Syntax: LIST.LEN <key>")
-    const key = args[0]!
-    const bad = checkKey(key)
+    const bad = checkKeyedArgs(args, (n) => n === 1, "invalid number of arguments, Syntax: LIST.LEN <key>")
     if (bad) return bad
+    const key = args[0]!
     const list = readList(ctx, key)
     if (list === undefined) return "0"
     if (list instanceof CommandFailed) return list
@@ -194,10 +187,9 @@ const listPop = syncCommand({
   summary: "Removes and returns the last element as JSON (a one-element list deletes the key).",
   class: "write",
   run: (ctx, args) => {
-    if (args.length === 0) return keyMustBeProvided()
-    const key = args[0]!
-    const bad = checkKey(key)
+    const bad = checkKeyedArgs(args, anyCount, "")
     if (bad) return bad
+    const key = args[0]!
     const ks = ctx.services.keyspace
     const entry = ks.get(key, ctx.now)
     if (entry === undefined) return ""
@@ -222,10 +214,9 @@ const listGpop = syncCommand({
   summary: "Removes and returns the last element as JSON (the emptied list stays); error for a missing key.",
   class: "write",
   run: (ctx, args) => {
-    if (args.length === 0) return keyMustBeProvided()
-    const key = args[0]!
-    const bad = checkKey(key)
+    const bad = checkKeyedArgs(args, anyCount, "")
     if (bad) return bad
+    const key = args[0]!
     const ks = ctx.services.keyspace
     const entry = ks.get(key, ctx.now)
     if (entry === undefined) return fail.key("key does not exist")
@@ -243,11 +234,9 @@ const listFind = syncCommand({
   summary: "Returns the elements matching expr (`:v`, `!v`, `~v`, `>v`, `$field>=v`, `$a.b:v`...) as JSON, or null.",
   class: "read",
   run: (ctx, args) => {
-    if (args.length === 0) return keyMustBeProvided()
-    if (args.length !== 2) return fail.argument("invalid number of arguments, Syntax: LIST.FIND <key> <path>")
-    const key = args[0]!
-    const bad = checkKey(key)
+    const bad = checkKeyedArgs(args, (n) => n === 2, "invalid number of arguments, Syntax: LIST.FIND <key> <path>")
     if (bad) return bad
+    const key = args[0]!
     const list = readList(ctx, key)
     if (list === undefined) return ""
     if (list instanceof CommandFailed) return list

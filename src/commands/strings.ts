@@ -8,18 +8,15 @@
  * key of any kind. Every write stores a new value, which discards the key's TTL (§4.7).
  */
 import { fail, type CommandFailed } from "../errors.js"
-import { checkKey, keyMustBeProvided, parseGoInt } from "./args.js"
+import { checkKey, checkKeyedArgs, keyMustBeProvided, parseGoInt } from "./args.js"
 import { syncCommand, type CommandContext, type CommandSpec } from "./Command.js"
 
 const INVALID_ARGS = "invalid number of arguments"
 const MUST_BE_STRING = "the existing value for the provided key must be a string"
 
 /** Fleare's common preamble: no args, then an exact count, then the key (in that order). */
-const checkArgs = (args: ReadonlyArray<string>, count: number): CommandFailed | undefined => {
-  if (args.length === 0) return keyMustBeProvided()
-  if (args.length !== count) return fail.argument(INVALID_ARGS)
-  return checkKey(args[0]!)
-}
+const checkArgs = (args: ReadonlyArray<string>, count: number): CommandFailed | undefined =>
+  checkKeyedArgs(args, (n) => n === count, INVALID_ARGS)
 
 /** The live entry's string, or the kind error; `undefined` for a missing key. */
 const readString = (ctx: CommandContext, key: string): string | CommandFailed | undefined => {
