@@ -146,8 +146,10 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   const sweepLimit = options.sweepLimit ?? DEFAULT_SWEEP_LIMIT
   const onEvict = options.onEvict
   let observer: KeyspaceObserver | undefined
-  // One map for every key (the shard is recorded per entry and counted per shard): a read is one lookup.
-  const map = new Map<string, Slot>()
+  // One map for every key (the shard is recorded per entry and counted per shard): a read is one lookup. A
+  // plain SET value with no expiry is kept as the bare string (the common case costs no more than a
+  // Map<string, string>), unless eviction tracking needs a slot per key; its slot is made when it is needed.
+  const map = new Map<string, Slot | string>()
   const shardKeys: Array<number> = new Array<number>(shardCount).fill(0)
   const shardBytes: Array<number> = new Array<number>(shardCount).fill(0)
   let usedBytes = 0
@@ -156,7 +158,15 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   let expiredKeys = 0
   let evictedKeys = 0
   const heap = new ExpiryHeap<Slot>()
-  const tracker = maxBytes > 0 ? makeTracker(policy, map) : undefined
+  // With a tracker every entry is a Slot (bare strings are stored only without one), so the cast is sound.
+  const tracker = maxBytes > 0 ? makeTracker(policy, map as Map<string, Slot>) : undefined
+  const bareAllowed = tracker === undefined
+
+  /** The slot of a bare string: the same shard and size estimate it was counted with when stored. */
+  const slotOfBare = (key: string, text: string): Slot => {
+    const value: Value = { kind: "Default", value: text }
+    return new Slot(key, value, 0n, shardOf(key, shardCount), entryBytes(key, value), 0)
+  }
 
   const isExpired = (s: Slot, now: bigint) => s.expiresAt !== 0n && now >= s.expiresAt
 
@@ -182,6 +192,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   const live = (key: string, now: bigint): Slot | undefined => {
     const s = map.get(key)
     if (s === undefined) return undefined
+    if (typeof s === "string") return slotOfBare(key, s)
     if (!isExpired(s, now)) return s
     unlink(s)
     expiredKeys += 1
@@ -224,7 +235,10 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   }
 
   const get = (key: string, now: bigint): Entry | undefined => {
-    const s = live(key, now)
+    const stored = map.get(key)
+    // A bare string needs no shard or size on a read: answer with a light entry.
+    if (typeof stored === "string") return { value: { kind: "Default", value: stored }, expiresAt: 0n }
+    const s = stored === undefined ? undefined : live(key, now)
     if (s !== undefined && tracker !== undefined) tracker.accessed(s)
     return s
   }
@@ -253,9 +267,10 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
 
   // Puts a new slot for `key`, replacing `old` (its current live slot, if any), and updates every counter.
   const store = (key: string, value: Value, expiresAt: bigint, bytes: number, old: Slot | undefined): void => {
+    const bare = bareAllowed && expiresAt === 0n && value.kind === "Default"
     if (old !== undefined) {
       const next = new Slot(key, value, expiresAt, old.shard, bytes, old.hits)
-      map.set(key, next)
+      map.set(key, bare ? value.value : next)
       shardBytes[old.shard]! += bytes - old.bytes
       usedBytes += bytes - old.bytes
       if (old.expiresAt !== 0n) expiring -= 1
@@ -264,7 +279,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     } else {
       const shard = shardOf(key, shardCount)
       const slot = new Slot(key, value, expiresAt, shard, bytes, 0)
-      map.set(key, slot)
+      map.set(key, bare ? value.value : slot)
       shardKeys[shard]! += 1
       shardBytes[shard]! += bytes
       usedBytes += bytes
@@ -313,7 +328,10 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     sweep,
     memory: () => ({ usedBytes, maxBytes, policy, keys: map.size, expiredKeys, evictedKeys }),
     entries: function* (now) {
-      for (const s of map.values()) if (!isExpired(s, now)) yield [s.key, s] as const
+      for (const [key, s] of map) {
+        if (typeof s === "string") yield [key, slotOfBare(key, s)] as const
+        else if (!isExpired(s, now)) yield [key, s] as const
+      }
     },
     observe: (o) => {
       observer = o

@@ -292,3 +292,31 @@ describe("Keyspace memory limit", () => {
     )
   )
 })
+
+describe("plain SET values kept as bare strings", () => {
+  it("read back, overwritten, expired and deleted with every counter exact", () => {
+    const ks = Keyspace.makeMemory({ shardCount: 2 })
+    const plain: Value = { kind: "Default", value: "hello" }
+    const str: Value = { kind: "String", value: "a longer string value" }
+    const total = () => ks.stats(0n).reduce((n, s) => n + s.bytes, 0)
+    ks.set("a", plain, 0n)
+    ks.set("b", plain, 0n)
+    expect(ks.get("a", 0n)).toEqual({ value: plain, expiresAt: 0n })
+    expect(total()).toBe(2 * ENTRY_OVERHEAD_BYTES + 2 + 2 * valueBytes(plain))
+    expect(ks.stats(0n)[shardOf("a", 2)]!.keys).toBeGreaterThan(0)
+    // Bare → slot (another kind), slot → bare, bare → slot with a TTL: the estimate follows each value.
+    ks.set("a", str, 0n)
+    expect(total()).toBe(entryBytes("a", str) + entryBytes("b", plain))
+    ks.set("a", plain, 0n)
+    expect(total()).toBe(entryBytes("a", plain) + entryBytes("b", plain))
+    expect(ks.expire("b", 10n, 0n)).toBe(true)
+    const b = ks.get("b", 5n)
+    expect([b?.value, b?.expiresAt]).toEqual([plain, 10n])
+    expect(ks.get("b", 10n)).toBeUndefined()
+    expect([...ks.entries(0n)].map(([k, e]) => [k, e.value])).toEqual([["a", plain]])
+    expect(ks.delete("a", 0n)).toBe(true)
+    expect(total()).toBe(0)
+    expect(ks.size(0n)).toBe(0)
+    expect(ks.memory().usedBytes).toBe(0)
+  })
+})
