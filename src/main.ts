@@ -23,6 +23,7 @@ import { loadConfig } from "./config/load.js"
 import { ServerConfig } from "./config/ServerConfig.js"
 import { PersistenceOptions } from "./persistence/Persistence.js"
 import { FleareServer } from "./server/Server.js"
+import { exitOnSecondSignal } from "./server/Signals.js"
 import { VERSION } from "./version.js"
 
 const USAGE = `fleare-ts ${VERSION}: an in-memory data server speaking the Fleare protocol
@@ -110,15 +111,6 @@ const serve = (flags: ReturnType<typeof parseFlags>) =>
     })
   )
 
-// The first signal is runMain's: it interrupts the server, which shuts down gracefully. A second one while that
-// runs means "now": exit at once.
-const exitOnSecondSignal = (signal: NodeJS.Signals): void => {
-  process.once(signal, () => {
-    process.on("SIGINT", () => process.exit(130))
-    process.on("SIGTERM", () => process.exit(143))
-  })
-}
-
 const main = (): void => {
   let flags: ReturnType<typeof parseFlags>
   try {
@@ -130,8 +122,8 @@ const main = (): void => {
   }
   if (flags.help) return void process.stdout.write(`${USAGE}\n`)
   if (flags.version || flags.versionCommand) return void process.stdout.write(`fleare-ts\nVersion: v${VERSION}\n`)
-  exitOnSecondSignal("SIGINT")
-  exitOnSecondSignal("SIGTERM")
+  // runMain handles the first signal (graceful shutdown); a second one exits at once.
+  exitOnSecondSignal(process, (code) => process.exit(code))
   NodeRuntime.runMain(serve(flags), { disableErrorReporting: true })
 }
 
