@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { startServer, type TestServer } from "../support/server.js"
-import { WireClient, type WireReply } from "../support/wire.js"
+import { describe, it } from "@effect/vitest"
+import { startServer } from "../support/server.js"
+import { WireClient } from "../support/wire.js"
+import { err, ok, useServerAndClient } from "../support/commandTests.js"
 
 const KEYERR = "InvalidKeyError: invalid key, must be a string and at least 1 to 200 characters long"
 const NO_KEY = "InvalidKeyError: Key must be provided"
@@ -10,23 +11,7 @@ const AS_MAP = "InvalidCharacterError: json: cannot unmarshal array into Go valu
 const LONG_KEY = "k".repeat(201)
 const JOHN = '{"name":"John","address":{"city":"NY"}}'
 
-let server: TestServer
-let c: WireClient
-
-beforeAll(async () => {
-  server = await startServer()
-  c = await WireClient.authed(server.port)
-})
-
-afterAll(async () => {
-  c.destroy()
-  await server.close()
-})
-
-const ok = (r: WireReply, result: string) =>
-  expect({ status: r.status, result: r.result }).toEqual({ status: "Ok", result })
-const err = (r: WireReply, result: string) =>
-  expect({ status: r.status, result: r.result }).toEqual({ status: "Error", result })
+const { c } = useServerAndClient()
 
 describe("JSON.SET", () => {
   const ARGS = "InvalidArgumentError: invalid number of arguments, Syntax: LIST.FILTER <key> <path>"

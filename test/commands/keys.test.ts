@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import type { CommandContext, ServerServices } from "../../src/commands/Command.js"
 import { keyCommands } from "../../src/commands/keys.js"
 import { isCommandError } from "../../src/errors.js"
 import { errorText, type Reply } from "../../src/protocol/Reply.js"
 import { Keyspace } from "../../src/store/Keyspace.js"
 import type { Value } from "../../src/store/Value.js"
-import { startServer, type TestServer, withServer } from "../support/server.js"
-import { WireClient, type WireReply } from "../support/wire.js"
+import { withServer } from "../support/server.js"
+import { WireClient } from "../support/wire.js"
+import { err, ok, useServerAndClient } from "../support/commandTests.js"
 
 const KEYERR = "InvalidKeyError: invalid key, must be a string and at least 1 to 200 characters long"
 const NO_KEY = "InvalidKeyError: Key must be provided"
@@ -16,23 +17,7 @@ const DELETE_ARGS = "InvalidArgumentError: Key must be provided, example: DELETE
 const NOT_A_MAP = (kind: string) =>
   `InvalidCharacterError: json: cannot unmarshal ${kind} into Go value of type map[string]interface {}`
 
-let server: TestServer
-let c: WireClient
-
-beforeAll(async () => {
-  server = await startServer()
-  c = await WireClient.authed(server.port)
-})
-
-afterAll(async () => {
-  c.destroy()
-  await server.close()
-})
-
-const ok = (r: WireReply, result: string) =>
-  expect({ status: r.status, result: r.result }).toEqual({ status: "Ok", result })
-const err = (r: WireReply, result: string) =>
-  expect({ status: r.status, result: r.result }).toEqual({ status: "Error", result })
+const { c } = useServerAndClient()
 
 describe("SET", () => {
   it("stores the value verbatim and answers an empty result", async () => {

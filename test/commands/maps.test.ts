@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { startServer, type TestServer } from "../support/server.js"
-import { WireClient, type WireReply } from "../support/wire.js"
+import { describe, expect, it } from "@effect/vitest"
+import { WireClient } from "../support/wire.js"
+import { err, ok, useServerAndClient } from "../support/commandTests.js"
 
 const KEYERR = "InvalidKeyError: invalid key, must be a string and at least 1 to 200 characters long"
 const SET_ARGS = "InvalidArgumentError: Key mapKey, and value must be provided, Syntax: MAP.SET <key> <mapKey> <value>"
@@ -11,23 +11,7 @@ const MUST_BE_MAP = "InvalidValueError: The current value associated with the pr
 const GO_MAP = "map[string]interface {}"
 const LONG_KEY = "k".repeat(201)
 
-let server: TestServer
-let c: WireClient
-
-beforeAll(async () => {
-  server = await startServer()
-  c = await WireClient.authed(server.port)
-})
-
-afterAll(async () => {
-  c.destroy()
-  await server.close()
-})
-
-const ok = (r: WireReply, result: string) =>
-  expect({ status: r.status, result: r.result }).toEqual({ status: "Ok", result })
-const err = (r: WireReply, result: string) =>
-  expect({ status: r.status, result: r.result }).toEqual({ status: "Error", result })
+const { server, c } = useServerAndClient()
 
 describe("MAP.SET", () => {
   it("argument, key and field errors", async () => {

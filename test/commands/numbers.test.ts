@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { startServer, type TestServer } from "../support/server.js"
-import { WireClient, type WireReply } from "../support/wire.js"
+import { describe, expect, it } from "@effect/vitest"
+import type { WireReply } from "../support/wire.js"
+import { WireClient } from "../support/wire.js"
+import { err, ok, useServerAndClient } from "../support/commandTests.js"
 
 const KEYERR = "InvalidKeyError: invalid key, must be a string and at least 1 to 200 characters long"
 const NO_KEY = "InvalidKeyError: Key must be provided"
@@ -8,23 +9,7 @@ const ARITY = "InvalidArgumentError: invalid number of arguments"
 const NOT_A_NUMBER = "InvalidValueError: provided value is not a valid number"
 const MUST_BE_NUMBER = "InvalidValueError: the existing value for the provided key must be a number"
 
-let server: TestServer
-let c: WireClient
-
-beforeAll(async () => {
-  server = await startServer()
-  c = await WireClient.authed(server.port)
-})
-
-afterAll(async () => {
-  c.destroy()
-  await server.close()
-})
-
-const ok = (r: WireReply, result: string) =>
-  expect({ status: r.status, result: r.result }).toEqual({ status: "Ok", result })
-const err = (r: WireReply, result: string) =>
-  expect({ status: r.status, result: r.result }).toEqual({ status: "Error", result })
+const { server, c } = useServerAndClient()
 
 /** True when another family's command (SET, GET, TTL.EXPIRE...) is not in the table yet. */
 const unknown = (r: WireReply) => r.result.startsWith("InvalidCommandError")

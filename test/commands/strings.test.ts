@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { startServer, type TestServer } from "../support/server.js"
-import { WireClient, type WireReply } from "../support/wire.js"
+import { beforeAll, describe, expect, it } from "@effect/vitest"
+import type { WireReply } from "../support/wire.js"
+import { WireClient } from "../support/wire.js"
+import { err, ok, useServerAndClient } from "../support/commandTests.js"
 
 const KEYERR = "InvalidKeyError: invalid key, must be a string and at least 1 to 200 characters long"
 const NO_KEY = "InvalidKeyError: Key must be provided"
@@ -11,23 +12,7 @@ const BAD_END = "InvalidArgumentError: end offsets must be valid integers"
 const NOT_FOUND = "KeyNotFoundError: provided key does not exist"
 const PASSAGES = "There are many variations of passages"
 
-let server: TestServer
-let c: WireClient
-
-beforeAll(async () => {
-  server = await startServer()
-  c = await WireClient.authed(server.port)
-})
-
-afterAll(async () => {
-  c.destroy()
-  await server.close()
-})
-
-const ok = (r: WireReply, result: string) =>
-  expect({ status: r.status, result: r.result }).toEqual({ status: "Ok", result })
-const err = (r: WireReply, result: string) =>
-  expect({ status: r.status, result: r.result }).toEqual({ status: "Error", result })
+const { server, c } = useServerAndClient()
 
 /** True when another family's command (SET, TTL.EXPIRE...) is not in the table yet. */
 const unknown = (r: WireReply) => r.result.startsWith("InvalidCommandError")

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { MAX_DURATION_SECONDS, parseDurationSeconds } from "../../src/commands/duration.js"
-import { startServer, type TestServer } from "../support/server.js"
-import { WireClient, type WireReply } from "../support/wire.js"
+import { err, ok, useServerAndClient } from "../support/commandTests.js"
 
 const KEYERR = "InvalidKeyError: invalid key, must be a string and at least 1 to 200 characters long"
 const TTL_ARGS = "InvalidArgumentError: Key must be provided"
@@ -9,23 +8,7 @@ const EXPIRE_ARGS =
   "InvalidArgumentError: Key and time must be provided, default seconds, Syntax: TTL.EXPIRE <key> <seconds[s]|minutes[m]|hours[h]|days[d]>"
 const BAD_TIME = "InvalidArgumentError: Invalid time value provided"
 
-let server: TestServer
-let c: WireClient
-
-beforeAll(async () => {
-  server = await startServer()
-  c = await WireClient.authed(server.port)
-})
-
-afterAll(async () => {
-  c.destroy()
-  await server.close()
-})
-
-const ok = (r: WireReply, result: string) =>
-  expect({ status: r.status, result: r.result }).toEqual({ status: "Ok", result })
-const err = (r: WireReply, result: string) =>
-  expect({ status: r.status, result: r.result }).toEqual({ status: "Error", result })
+const { c } = useServerAndClient()
 
 describe("TTL", () => {
   it("answers -2 for a missing key and -1 for a key without expiry, with the client id", async () => {
