@@ -96,15 +96,37 @@ const walk = (buf: Buffer, onLen: (field: number, start: number, end: number) =>
   }
 }
 
-/** Decodes a `Command` body; `undefined` when the bytes are not a valid Command. */
+/**
+ * Decodes a `Command` body; `undefined` when the bytes are not a valid Command. This is the per-request hot
+ * path, so it walks the fields inline, with a one-byte fast path for tags and lengths below 128 (no tuple or
+ * closure allocated per field).
+ */
 export const decodeCommand = (buf: Buffer): Command | undefined => {
   let command = ""
   const args: Array<string> = []
+  const end = buf.length
+  let pos = 0
   try {
-    walk(buf, (field, start, end) => {
-      if (field === 1) command = readString(buf, start, end)
-      else if (field === 2) args.push(readString(buf, start, end))
-    })
+    while (pos < end) {
+      let key = buf[pos]!
+      if (key < 0x80) pos++
+      else [key, pos] = readVarint(buf, pos, end)
+      const field = Math.floor(key / 8)
+      const wireType = key & 7
+      if (field === 0) throw new WireError("field number 0")
+      if (wireType !== WIRE_LEN) {
+        pos = skipField(buf, wireType, pos, end)
+        continue
+      }
+      let len = buf[pos]
+      if (len !== undefined && len < 0x80) pos++
+      else [len, pos] = readVarint(buf, pos, end)
+      const stop = pos + len
+      if (stop > end) throw new WireError("truncated length-delimited field")
+      if (field === 1) command = readString(buf, pos, stop)
+      else if (field === 2) args.push(readString(buf, pos, stop))
+      pos = stop
+    }
   } catch (e) {
     if (e instanceof WireError) return undefined
     throw e
