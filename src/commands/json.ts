@@ -17,7 +17,7 @@ import {
 } from "../protocol/GoJson.js"
 import { deepMerge, getPath, removePath, setPath } from "../store/JsonPath.js"
 import type { Entry } from "../store/Keyspace.js"
-import { checkKey, ensureUnmarshal, keyMustBeProvided } from "./args.js"
+import { anyCount, checkKeyedArgs, ensureUnmarshal } from "./args.js"
 import { syncCommand, type CommandContext, type CommandSpec } from "./Command.js"
 import { storedObject } from "./maps.js"
 
@@ -32,11 +32,8 @@ interface Arity {
 }
 
 /** Fleare's common preamble: no args at all is `Key must be provided`, then the count (if limited), then the key. */
-const preamble = (args: ReadonlyArray<string>, arity?: Arity): CommandFailed | undefined => {
-  if (args.length === 0) return keyMustBeProvided()
-  if (arity !== undefined && !arity.ok(args.length)) return fail.argument(arity.error)
-  return checkKey(args[0]!)
-}
+const preamble = (args: ReadonlyArray<string>, arity?: Arity): CommandFailed | undefined =>
+  checkKeyedArgs(args, arity?.ok ?? anyCount, arity?.error ?? "")
 
 const exactly = (count: number, error: string): Arity => ({ ok: (n) => n === count, error })
 

@@ -5,7 +5,7 @@ import { CommandFailed, fail } from "../errors.js"
 import { GoType, type Json, type JsonObject, marshal, parseObject, unmarshalTypeError } from "../protocol/GoJson.js"
 import { getPath } from "../store/JsonPath.js"
 import { storedText, type Value } from "../store/Value.js"
-import { checkKey, keyMustBeProvided } from "./args.js"
+import { checkKey, checkKeyedArgs, keyMustBeProvided } from "./args.js"
 import { type CommandSpec, syncCommand } from "./Command.js"
 
 const set = syncCommand({
@@ -63,11 +63,9 @@ const get = syncCommand({
   summary: "Returns the stored value, or with a dotted path the JSON found at that path in a JSON object.",
   class: "read",
   run: (ctx, args) => {
-    if (args.length === 0) return keyMustBeProvided()
-    if (args.length > 2) return fail.argument("invalid number of arguments")
-    const key = args[0]!
-    const bad = checkKey(key)
+    const bad = checkKeyedArgs(args, (n) => n <= 2, "invalid number of arguments")
     if (bad !== undefined) return bad
+    const key = args[0]!
     const entry = ctx.services.keyspace.get(key, ctx.now)
     if (entry === undefined) return ""
     return args.length === 1 ? storedText(entry.value) : getAtPath(entry.value, args[1]!)

@@ -15,7 +15,7 @@
 import { fail, type CommandFailed } from "../errors.js"
 import { formatNumber } from "../protocol/GoJson.js"
 import { parseStorableNumber } from "../store/GoNumber.js"
-import { checkKey, keyMustBeProvided } from "./args.js"
+import { checkKeyedArgs } from "./args.js"
 import { syncCommand, type CommandContext, type CommandSpec } from "./Command.js"
 
 const INVALID_ARGS = "invalid number of arguments"
@@ -39,11 +39,9 @@ const numSet = syncCommand({
   summary: "Stores a number (integer or float) under the key, replacing any value (and its TTL).",
   class: "write",
   run: (ctx, args) => {
-    if (args.length === 0) return keyMustBeProvided()
-    if (args.length !== 2) return fail.argument(INVALID_ARGS)
-    const key = args[0]!
-    const bad = checkKey(key)
+    const bad = checkKeyedArgs(args, (n) => n === 2, INVALID_ARGS)
     if (bad) return bad
+    const key = args[0]!
     const value = parseStorableNumber(args[1]!)
     if (value === undefined) return fail.value(NOT_A_NUMBER)
     const e = store(ctx, key, value)
@@ -57,11 +55,9 @@ const numGet = syncCommand({
   summary: "Returns the number stored under the key, or an empty result if it is missing.",
   class: "read",
   run: (ctx, args) => {
-    if (args.length === 0) return keyMustBeProvided()
-    if (args.length !== 1) return fail.argument(INVALID_ARGS)
-    const key = args[0]!
-    const bad = checkKey(key)
+    const bad = checkKeyedArgs(args, (n) => n === 1, INVALID_ARGS)
     if (bad) return bad
+    const key = args[0]!
     // Fleare dereferenced nil here and the server died; A.3 answers an empty result.
     const n = readNumber(ctx, key)
     if (n === undefined) return ""
@@ -77,11 +73,9 @@ const step = (name: string, verb: string, sign: 1 | -1) =>
     summary: `${verb} the number under the key by delta (default 1) and returns it; a missing key counts as 0.`,
     class: "write",
     run: (ctx, args) => {
-      if (args.length === 0) return keyMustBeProvided()
-      if (args.length > 2) return fail.argument(INVALID_ARGS)
-      const key = args[0]!
-      const bad = checkKey(key)
+      const bad = checkKeyedArgs(args, (n) => n <= 2, INVALID_ARGS)
       if (bad) return bad
+      const key = args[0]!
       // Fleare validates the delta before looking at the key.
       const delta = args.length === 2 ? parseStorableNumber(args[1]!) : 1
       if (delta === undefined) return fail.value(NOT_A_NUMBER)

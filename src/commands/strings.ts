@@ -8,7 +8,7 @@
  * key of any kind. Every write stores a new value, which discards the key's TTL (§4.7).
  */
 import { fail, type CommandFailed } from "../errors.js"
-import { checkKey, checkKeyedArgs, keyMustBeProvided, parseGoInt } from "./args.js"
+import { anyCount, checkKeyedArgs, parseGoInt } from "./args.js"
 import { syncCommand, type CommandContext, type CommandSpec } from "./Command.js"
 
 const INVALID_ARGS = "invalid number of arguments"
@@ -83,10 +83,9 @@ const strAppend = syncCommand({
   summary: "Appends the values to the string under the key (created empty if missing).",
   class: "write",
   run: (ctx, args) => {
-    if (args.length === 0) return keyMustBeProvided()
-    const key = args[0]!
-    const bad = checkKey(key)
+    const bad = checkKeyedArgs(args, anyCount, "")
     if (bad) return bad
+    const key = args[0]!
     const current = readString(ctx, key) ?? ""
     if (typeof current !== "string") return current
     // Read, concatenate and store in this one synchronous call: atomic per key, so no append is lost.
