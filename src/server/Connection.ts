@@ -74,9 +74,17 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
     // on every request; every change goes through `setState`, which updates both.
     let current: SessionState = unauthenticated
     let ctx: CommandContext | undefined
+    /** The context of commands received at `now` under an active session. */
+    const contextAt = (s: SessionState & { _tag: "Active" }, now: bigint): CommandContext => ({
+      clientId,
+      user: s.user,
+      session: s.session,
+      now,
+      services
+    })
     const setState = (next: SessionState, now: bigint) => {
       current = next
-      ctx = next._tag === "Active" ? { clientId, user: next.user, session: next.session, now, services } : undefined
+      ctx = next._tag === "Active" ? contextAt(next, now) : undefined
       return Ref.set(state, next)
     }
     const logDefect = (command: string, cause: Cause.Cause<unknown>) =>
@@ -288,7 +296,7 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
       if (current._tag !== "Active") return "decline"
       const now = clock.unsafeCurrentTimeNanos()
       if (!current.session.touch(now)) return "decline"
-      ctx = { clientId, user: ctx!.user, session: current.session, now, services }
+      ctx = contextAt(current, now)
       const read = startRead([chunk], now)
       if (read.stop._tag === "Done" && read.fatal === undefined) {
         const out = takeOutput()
@@ -328,7 +336,7 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
       const now = clock.unsafeCurrentTimeNanos()
       if (current._tag === "Active") {
         // Every frame of one read was received at the same moment: one touch stamps them all.
-        if (current.session.touch(now)) ctx = { clientId, user: ctx!.user, session: current.session, now, services }
+        if (current.session.touch(now)) ctx = contextAt(current, now)
         else yield* setState(expired(current.session), now)
       }
       if (yield* finishRead(startRead(chunks, now))) break
