@@ -68,7 +68,7 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
        [--idle-connections N] [--baseline PATH | --no-baseline] [--out FILE | --no-append]
 
   --quick              1 round, 1 s per cell, 100,000 keys: about a minute
-  --compiled           run dist/main.js, as npm start does (the default; it is transpiled first)
+  --compiled           run dist/fleare-server.mjs, as npm start does (the default; built first)
   --tsx                run src/main.ts under tsx instead
   --rounds N           interleaved rounds per cell, medians reported            [3]
   --seconds S          measured seconds per cell and server                     [3]
@@ -90,7 +90,7 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
   const baseline = values["no-baseline"] ? undefined : (values.baseline ?? defaultBaseline)
   if (values.baseline !== undefined && !existsSync(values.baseline))
     throw new Error(`no baseline at ${values.baseline}`)
-  // Measure what `npm start` runs: the transpiled dist/main.js (tsx's loader costs memory and time).
+  // Measure what `npm start` runs: the bundle dist/fleare-server.mjs (tsx's loader costs memory and time).
   const compiled = !(values.tsx ?? false)
   if (compiled) execFileSync(process.execPath, [join(packageRoot, "scripts/transpile.mjs")], { stdio: "inherit" })
   return {
@@ -312,7 +312,7 @@ const main = async (): Promise<number> => {
       endRss: t.rss()
     }))
 
-    const how = `${o.quick ? "quick" : "full"} run, fleare-ts ${o.compiled ? "compiled (dist/main.js)" : "under tsx (src/main.ts)"}`
+    const how = `${o.quick ? "quick" : "full"} run, fleare-ts ${o.compiled ? "bundled (dist/fleare-server.mjs)" : "under tsx (src/main.ts)"}`
     const { markdown: md, failures } = renderReport({
       title: `${started.toISOString().slice(0, 16).replace("T", " ")} UTC (${how})`,
       context: [

@@ -58,9 +58,8 @@ export interface TargetSpec {
 }
 
 /**
- * fleare-ts as `npm start` runs it (through tsx), but as one node process (not through the tsx CLI) so that /proc
- * sees the server itself; or, with `compiled`, the build output `dist/main.js` (`npm run build`), which spares
- * the tsx loader's memory (tens of MB of RSS) and start-up time.
+ * fleare-ts as `npm start` runs it, with `compiled`: the bundle `dist/fleare-server.mjs` (scripts/transpile.mjs);
+ * or the source under tsx, as one node process (not through the tsx CLI) so that /proc sees the server itself.
  */
 export const oursSpec = (
   compiled: boolean,
@@ -73,7 +72,7 @@ export const oursSpec = (
     ...(compiled ? [] : ["--import", "tsx"]),
     "--import",
     "./src/bench/gcOnSignal.mjs",
-    compiled ? "dist/main.js" : "src/main.ts",
+    compiled ? "dist/fleare-server.mjs" : "src/main.ts",
     "--port",
     "0",
     "--config",

@@ -17,11 +17,21 @@ export interface ServerProcess {
   readonly stop: () => Promise<number | null>
 }
 
-/** Spawns the server with `args` (plus `--port 0` unless a port is given); resolves once it listens. */
-export const spawnServer = (args: ReadonlyArray<string> = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> =>
+/** The source entry point under tsx (the default program the helpers run). */
+const fromSource: ReadonlyArray<string> = ["--import", "tsx", "src/main.ts"]
+
+/**
+ * Spawns the server with `args` (plus `--port 0` unless a port is given); resolves once it listens. `program` is
+ * node's arguments before the server's own: the source under tsx unless given (e.g. the bundle `npm start` runs).
+ */
+export const spawnServer = (
+  args: ReadonlyArray<string> = [],
+  env: NodeJS.ProcessEnv = {},
+  program: ReadonlyArray<string> = fromSource
+): Promise<ServerProcess> =>
   new Promise((resolve, reject) => {
     const full = args.includes("--port") ? [...args] : [...args, "--port", "0"]
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...full], {
+    const child = spawn(process.execPath, [...program, ...full], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"]
@@ -57,7 +67,7 @@ export const runServerToExit = (
   env: NodeJS.ProcessEnv = {}
 ): Promise<{ code: number | null; output: string }> =>
   new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+    const child = spawn(process.execPath, [...fromSource, ...args], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"]
