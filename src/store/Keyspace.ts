@@ -18,7 +18,7 @@ import type * as Duration from "effect/Duration"
 import type * as Scope from "effect/Scope"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { fail, type CommandFailed } from "../errors.js"
-import { entryBytes, type EvictionPolicy, ExpiryHeap, makeTracker } from "./Memory.js"
+import { ENTRY_OVERHEAD_BYTES, entryBytes, type EvictionPolicy, ExpiryHeap, makeTracker, utf8Bytes } from "./Memory.js"
 import { shardOf } from "./Shards.js"
 import type { Value } from "./Value.js"
 
@@ -137,6 +137,18 @@ class Slot implements Entry {
   ) {}
 }
 
+/** A value stored bare: a string is kind Default (SET), a number kind Number (NUM.*); neither expires. */
+type Bare = string | number
+
+const bareOf = (value: Value): Bare | undefined =>
+  value.kind === "Default" || value.kind === "Number" ? value.value : undefined
+
+const valueOfBare = (bare: Bare): Value =>
+  typeof bare === "string" ? { kind: "Default", value: bare } : { kind: "Number", value: bare }
+
+/** `valueBytes` of a bare value, without making the value. */
+const bareBytes = (bare: Bare): number => (typeof bare === "string" ? utf8Bytes(bare) : 8)
+
 const DEFAULT_SWEEP_LIMIT = 1000
 
 const makeMemory = (options: MemoryOptions): KeyspaceShape => {
@@ -147,9 +159,10 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   const onEvict = options.onEvict
   let observer: KeyspaceObserver | undefined
   // One map for every key (the shard is recorded per entry and counted per shard): a read is one lookup. A
-  // plain SET value with no expiry is kept as the bare string (the common case costs no more than a
-  // Map<string, string>), unless eviction tracking needs a slot per key; its slot is made when it is needed.
-  const map = new Map<string, Slot | string>()
+  // value with no expiry written by SET (kind Default) or NUM.* (kind Number) is kept bare, as the string or the
+  // number itself (the common case costs no more than a Map<string, string>), unless eviction tracking needs a
+  // slot per key; its slot is made when it is needed.
+  const map = new Map<string, Slot | Bare>()
   const shardKeys: Array<number> = new Array<number>(shardCount).fill(0)
   const shardBytes: Array<number> = new Array<number>(shardCount).fill(0)
   let usedBytes = 0
@@ -161,11 +174,34 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   // With a tracker every entry is a Slot (bare strings are stored only without one), so the cast is sound.
   const tracker = maxBytes > 0 ? makeTracker(policy, map as Map<string, Slot>) : undefined
   const bareAllowed = tracker === undefined
+  // Without a memory limit a bare write needs no room check: `set` can take the short way.
+  const bareFastPath = bareAllowed && maxBytes === 0
 
-  /** The slot of a bare string: the same shard and size estimate it was counted with when stored. */
-  const slotOfBare = (key: string, text: string): Slot => {
-    const value: Value = { kind: "Default", value: text }
+  /** The slot of a bare value: the same shard and size estimate it was counted with when stored. */
+  const slotOfBare = (key: string, bare: Bare): Slot => {
+    const value = valueOfBare(bare)
     return new Slot(key, value, 0n, shardOf(key, shardCount), entryBytes(key, value), 0)
+  }
+
+  /**
+   * A write of a bare value over a bare value or nothing (the hot path of SET and NUM.*): no slot is made, and
+   * the shard's counters change by the difference in size (the same estimate `entryBytes` gives).
+   */
+  const storeBare = (key: string, bare: Bare, old: Bare | undefined): void => {
+    if (old === undefined) {
+      const shard = shardOf(key, shardCount)
+      const bytes = ENTRY_OVERHEAD_BYTES + utf8Bytes(key) + bareBytes(bare)
+      shardKeys[shard]! += 1
+      shardBytes[shard]! += bytes
+      usedBytes += bytes
+    } else {
+      const delta = bareBytes(bare) - bareBytes(old)
+      if (delta !== 0) {
+        shardBytes[shardOf(key, shardCount)]! += delta
+        usedBytes += delta
+      }
+    }
+    map.set(key, bare)
   }
 
   const isExpired = (s: Slot, now: bigint) => s.expiresAt !== 0n && now >= s.expiresAt
@@ -192,7 +228,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   const live = (key: string, now: bigint): Slot | undefined => {
     const s = map.get(key)
     if (s === undefined) return undefined
-    if (typeof s === "string") return slotOfBare(key, s)
+    if (typeof s !== "object") return slotOfBare(key, s)
     if (!isExpired(s, now)) return s
     unlink(s)
     expiredKeys += 1
@@ -236,14 +272,25 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
 
   const get = (key: string, now: bigint): Entry | undefined => {
     const stored = map.get(key)
-    // A bare string needs no shard or size on a read: answer with a light entry.
-    if (typeof stored === "string") return { value: { kind: "Default", value: stored }, expiresAt: 0n }
+    // A bare value needs no shard or size on a read: answer with a light entry.
+    if (stored !== undefined && typeof stored !== "object") return { value: valueOfBare(stored), expiresAt: 0n }
     const s = stored === undefined ? undefined : live(key, now)
     if (s !== undefined && tracker !== undefined) tracker.accessed(s)
     return s
   }
 
   const set = (key: string, value: Value, now: bigint, expiresAt: bigint = 0n): CommandFailed | undefined => {
+    if (bareFastPath && expiresAt === 0n) {
+      const bare = bareOf(value)
+      if (bare !== undefined) {
+        const stored = map.get(key)
+        if (typeof stored !== "object") {
+          storeBare(key, bare, stored)
+          observer?.set(key, value, 0n)
+          return undefined
+        }
+      }
+    }
     const old = live(key, now)
     if (expiresAt !== 0n && expiresAt <= now) {
       // Already expired: the key must not come back.
@@ -267,10 +314,10 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
 
   // Puts a new slot for `key`, replacing `old` (its current live slot, if any), and updates every counter.
   const store = (key: string, value: Value, expiresAt: bigint, bytes: number, old: Slot | undefined): void => {
-    const bare = bareAllowed && expiresAt === 0n && value.kind === "Default"
+    const bare = bareAllowed && expiresAt === 0n ? bareOf(value) : undefined
     if (old !== undefined) {
       const next = new Slot(key, value, expiresAt, old.shard, bytes, old.hits)
-      map.set(key, bare ? value.value : next)
+      map.set(key, bare ?? next)
       shardBytes[old.shard]! += bytes - old.bytes
       usedBytes += bytes - old.bytes
       if (old.expiresAt !== 0n) expiring -= 1
@@ -279,7 +326,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     } else {
       const shard = shardOf(key, shardCount)
       const slot = new Slot(key, value, expiresAt, shard, bytes, 0)
-      map.set(key, bare ? value.value : slot)
+      map.set(key, bare ?? slot)
       shardKeys[shard]! += 1
       shardBytes[shard]! += bytes
       usedBytes += bytes
@@ -329,7 +376,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     memory: () => ({ usedBytes, maxBytes, policy, keys: map.size, expiredKeys, evictedKeys }),
     entries: function* (now) {
       for (const [key, s] of map) {
-        if (typeof s === "string") yield [key, slotOfBare(key, s)] as const
+        if (typeof s !== "object") yield [key, slotOfBare(key, s)] as const
         else if (!isExpired(s, now)) yield [key, s] as const
       }
     },
