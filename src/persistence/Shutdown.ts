@@ -24,13 +24,15 @@ export const drainingTransport = (inner: TransportShape, timeout: Duration.Durat
           return Effect.void
         }
         live.add(conn)
-        return Effect.ensuring(
-          handler(conn),
-          Effect.sync(() => {
+        // The transport runs each handler as its own fiber: its end, however it ends, is the connection's. An
+        // observer costs far less per idle connection than an `ensuring` region.
+        return Effect.withFiberRuntime((fiber) => {
+          fiber.addObserver(() => {
             live.delete(conn)
             if (live.size === 0) idle?.()
           })
-        )
+          return handler(conn)
+        })
       }
       const bound = yield* inner.serve(address, tracked)
       yield* Effect.addFinalizer(() =>

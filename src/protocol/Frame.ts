@@ -21,8 +21,8 @@ export interface DecodeResult {
 const HEADER = 4
 
 export class FrameDecoder {
-  /** Bytes of a header split across chunks. */
-  private header = Buffer.alloc(HEADER)
+  /** A header split across chunks: its value so far and how many of its bytes have arrived. */
+  private header = 0
   private headerFilled = 0
   /** The body being assembled across chunks, or undefined between frames. */
   private body: Buffer | undefined = undefined
@@ -61,10 +61,14 @@ export class FrameDecoder {
         size = chunk.readUInt32BE(pos)
         pos += HEADER
       } else {
-        while (this.headerFilled < HEADER && pos < end) this.header[this.headerFilled++] = chunk[pos++]!
+        while (this.headerFilled < HEADER && pos < end) {
+          this.header = this.header * 256 + chunk[pos++]!
+          this.headerFilled++
+        }
         if (this.headerFilled < HEADER) break
+        size = this.header
+        this.header = 0
         this.headerFilled = 0
-        size = this.header.readUInt32BE(0)
       }
       const violation = this.check(size)
       if (violation !== undefined) {

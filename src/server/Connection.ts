@@ -8,8 +8,15 @@
  * (AUTH, commands declared `kind: "effect"`, logging a defect, waiting for durability). Typed errors become
  * `Error` replies; a defect in a handler is logged and answered `internal server error`, and the connection
  * lives on.
+ *
+ * Memory: a server holds thousands of idle connections, so the actor is one object whose methods are shared
+ * (no closures per connection beyond the two the transport calls back), and its fiber, while parked, holds a
+ * single read continuation: the loop is a flat `read → handle → read` chain, not a generator, and the
+ * connection is released by an observer of the fiber's exit rather than by a scope or `ensuring` wrapper (each
+ * of those keeps several suspended frames per connection). See docs/PERFORMANCE.md.
  */
 import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Ref from "effect/Ref"
@@ -39,19 +46,21 @@ export interface ConnectionDeps {
   readonly accounts: AccountsShape
   /** The process-wide reply encoder: used only synchronously, and emptied before the fiber yields. */
   readonly writer: FrameWriter
+  /** Runs the clean-up Effect of a connection whose fiber has ended (removing its session), in the server's runtime. */
+  readonly runDetached: (effect: Effect.Effect<void>) => void
 }
 
 const unauthorized = new Unauthorized()
 const invalidCommand = new ProtocolError({ message: "invalid command format", fatal: false })
+const DURABILITY_FAILED = "writes could not be made durable; closing the connection unacknowledged"
 
 const isAuth = (name: string): boolean => name.length === 4 && name.toUpperCase() === "AUTH"
 
 /**
- * Where the synchronous pass over a read's frames stopped: at its end, or at a frame that needs the fiber
- * (an Effect command, AUTH, a defect to log).
+ * Where the synchronous pass over a read's frames stopped, when it stopped before the end: at a frame that
+ * needs the fiber (AUTH, an Effect command, a defect to log). `undefined` means it ran to the end.
  */
 type Stop =
-  | { readonly _tag: "Done" }
   | { readonly _tag: "Auth"; readonly index: number; readonly args: ReadonlyArray<string> }
   | {
       readonly _tag: "Effect"
@@ -61,289 +70,358 @@ type Stop =
     }
   | { readonly _tag: "Defect"; readonly index: number; readonly command: string; readonly cause: Cause.Cause<unknown> }
 
-const done: Stop = { _tag: "Done" }
+/** A read in progress: its frames, where the synchronous pass stopped, and a refused frame if any. */
+interface Read {
+  readonly frames: ReadonlyArray<Buffer>
+  readonly stop: Stop | undefined
+  readonly now: bigint
+  readonly fatal: ProtocolError | undefined
+}
+
+type ActiveState = SessionState & { readonly _tag: "Active" }
+
+class ConnectionActor {
+  readonly clientId: string
+  readonly state: Ref.Ref<SessionState> = Ref.unsafeMake<SessionState>(unauthenticated)
+  /** The value in `state`: the actor is its only writer, so it keeps it at hand (`setState` updates both). */
+  private current: SessionState = unauthenticated
+  /** The context commands run in under an active session, stamped with the current read's time. */
+  private ctx: CommandContext | undefined = undefined
+  private readonly decoder: FrameDecoder
+  /** Replies encoded before the fiber yielded mid-read (the shared writer is emptied before any yield). */
+  private parked: Array<Buffer> | undefined = undefined
+  /** A read the fast path started and handed over to the fiber. */
+  private handedOver: Read | undefined = undefined
+  /** Set when the log failed under a fast-path read: the fiber logs it and closes. */
+  private durabilityFailure: unknown = undefined
+  /** One turn of the loop: wait for input, then handle it (built once; the loop repeats it). */
+  readonly next: Effect.Effect<void>
+
+  constructor(
+    private readonly deps: ConnectionDeps,
+    private readonly conn: Conn,
+    private readonly clock: Clock.Clock
+  ) {
+    const { services } = deps
+    this.clientId = services.connections.nextClientId(conn.remoteAddress, conn.remotePort)
+    this.decoder = new FrameDecoder(services.config.server.max_frame_bytes)
+    this.next = Effect.flatMap(conn.read, (chunks) => this.onRead(chunks))
+    services.connections.add(this.clientId, conn)
+    conn.setFastPath((chunk) => this.fastPath(chunk))
+  }
+
+  // ---- the synchronous part ----
+
+  private contextAt(s: ActiveState, now: bigint): CommandContext {
+    return { clientId: this.clientId, user: s.user, session: s.session, now, services: this.deps.services }
+  }
+
+  private setState(next: SessionState, now: bigint): Effect.Effect<void> {
+    this.current = next
+    this.ctx = next._tag === "Active" ? this.contextAt(next, now) : undefined
+    return Ref.set(this.state, next)
+  }
+
+  private ok(result: OkResult): void {
+    this.deps.writer.response(this.clientId, "", "Ok", result)
+  }
+
+  /** Handshake errors carry no client id, as in Fleare. */
+  private error(e: CommandError): void {
+    this.deps.writer.response(e._tag === "AuthFailed" ? "" : this.clientId, "", "Error", errorText(e))
+  }
+
+  private park(): void {
+    const writer = this.deps.writer
+    if (writer.length === 0) return
+    if (this.parked === undefined) this.parked = [writer.take()]
+    else this.parked.push(writer.take())
+  }
+
+  private takeOutput(): Buffer | undefined {
+    const writer = this.deps.writer
+    if (this.parked === undefined) return writer.length > 0 ? writer.take() : undefined
+    this.park()
+    const parked = this.parked
+    this.parked = undefined
+    return parked.length === 1 ? parked[0]! : Buffer.concat(parked)
+  }
+
+  /** Runs frames from `from` synchronously until the end or a frame that needs the fiber. */
+  private runFrames(frames: ReadonlyArray<Buffer>, from: number): Stop | undefined {
+    for (let i = from; i < frames.length; i++) {
+      const command: Command | undefined = decodeCommand(frames[i]!)
+      if (command === undefined) {
+        this.error(invalidCommand)
+        continue
+      }
+      const { command: name, args } = command
+      if (isAuth(name)) return { _tag: "Auth", index: i, args }
+      const ctx = this.ctx
+      if (ctx === undefined) {
+        this.error(unauthorized)
+        continue
+      }
+      const spec = lookupCommand(name)
+      if (spec === undefined) {
+        this.error(new UnknownCommand({ name }))
+        continue
+      }
+      if (!mayRun(ctx.user.role, spec.class)) {
+        this.error(new PermissionDenied({ role: ctx.user.role, command: spec.name }))
+        continue
+      }
+      if (spec.kind === "effect") return { _tag: "Effect", index: i, spec, args }
+      let reply
+      try {
+        reply = spec.run(ctx, args)
+      } catch (defect) {
+        return { _tag: "Defect", index: i, command: spec.name, cause: Cause.die(defect) }
+      }
+      if (typeof reply === "string" || reply instanceof Uint8Array) this.ok(reply)
+      else if (isCommandError(reply)) this.error(reply)
+      else {
+        const cause = Cause.die(new Error("handler returned a non-reply value"))
+        return { _tag: "Defect", index: i, command: spec.name, cause }
+      }
+    }
+    return undefined
+  }
+
+  /** Decodes a read's chunks and runs its frames synchronously as far as they go (the hot path). */
+  private startRead(chunks: ReadonlyArray<Buffer>, now: bigint): Read {
+    let frames: Array<Buffer> = []
+    let fatal: ProtocolError | undefined
+    for (const chunk of chunks) {
+      const decoded = this.decoder.push(chunk)
+      frames = frames.length === 0 ? decoded.frames : frames.concat(decoded.frames)
+      if (decoded.violation !== undefined) {
+        fatal = new ProtocolError({ message: violationMessage(decoded.violation), fatal: true })
+        break
+      }
+    }
+    return { frames, stop: frames.length > 0 ? this.runFrames(frames, 0) : undefined, now, fatal }
+  }
+
+  /**
+   * The fast path: input that arrives while the fiber is parked waiting for it is run right away, on the
+   * actor's behalf, without waking the fiber (a fiber wake-up costs more than a whole PING). The fiber is idle,
+   * so nothing else touches the actor's state meanwhile. Whatever needs an Effect (a session change, AUTH, an
+   * Effect command, a defect to log, a durability wait, closing) is handed to the fiber, in order.
+   */
+  private fastPath(chunk: Buffer): "handled" | "wake" | "decline" {
+    const current = this.current
+    if (current._tag !== "Active") return "decline"
+    const now = this.clock.unsafeCurrentTimeNanos()
+    if (!current.session.touch(now)) return "decline"
+    this.ctx = this.contextAt(current, now)
+    const read = this.startRead([chunk], now)
+    if (read.stop === undefined && read.fatal === undefined) {
+      const out = this.takeOutput()
+      // Writes are acknowledged once durable: the log calls back in order, without waking this fiber.
+      const waiting = this.deps.services.durability.afterDurable((failure) => {
+        if (failure !== undefined) {
+          // Acknowledge nothing more: the fiber wakes (input ended), logs the failure and closes.
+          this.durabilityFailure = failure
+          return this.conn.kill()
+        }
+        if (out !== undefined) this.conn.write(out)
+      })
+      if (!waiting && out !== undefined) this.conn.write(out)
+      return "handled"
+    }
+    this.park()
+    this.handedOver = read
+    return "wake"
+  }
+
+  // ---- the fiber's part ----
+
+  /** Starts the actor: with authentication off, the connection gets its session at accept. */
+  start(): Effect.Effect<void> {
+    const anonymous = this.deps.accounts.anonymousUser
+    if (anonymous === undefined) return this.next
+    const now = this.clock.unsafeCurrentTimeNanos()
+    return Effect.flatMap(Effect.exit(this.deps.services.sessions.create(this.clientId, anonymous, now)), (created) =>
+      Exit.isSuccess(created)
+        ? Effect.zipRight(this.setState(active(created.value, anonymous), now), this.next)
+        : Effect.zipRight(this.logDefect("(session create)", created.cause), this.next)
+    )
+  }
+
+  /** One wake-up of the fiber: a read the fast path handed over, then whatever `read` returned. */
+  private onRead(chunks: ReadonlyArray<Buffer> | undefined): Effect.Effect<void> {
+    const read = this.handedOver
+    if (read === undefined) return this.onInput(chunks)
+    this.handedOver = undefined
+    return Effect.flatMap(this.finishRead(read), (close) => (close ? Effect.void : this.onInput(chunks)))
+  }
+
+  private onInput(chunks: ReadonlyArray<Buffer> | undefined): Effect.Effect<void> {
+    if (this.durabilityFailure !== undefined) return Effect.logError(DURABILITY_FAILED, this.durabilityFailure)
+    if (chunks === undefined) return Effect.void
+    if (chunks.length === 0) return this.next
+    const now = this.clock.unsafeCurrentTimeNanos()
+    const current = this.current
+    if (current._tag === "Active") {
+      // Every frame of one read was received at the same moment: one touch stamps them all.
+      if (current.session.touch(now)) this.ctx = this.contextAt(current, now)
+      else
+        return Effect.flatMap(this.setState(expired(current.session), now), () =>
+          this.continueAfter(this.startRead(chunks, now))
+        )
+    }
+    return this.continueAfter(this.startRead(chunks, now))
+  }
+
+  /** Finishes a read, then loops unless the connection must close. */
+  private continueAfter(read: Read): Effect.Effect<void> {
+    if (read.stop === undefined && read.fatal === undefined) {
+      // The common case: every frame ran synchronously; only durability may still need the fiber.
+      const out = this.takeOutput()
+      const barrier = this.deps.services.durability.barrier()
+      if (barrier === undefined) {
+        if (out !== undefined) this.conn.write(out)
+        return this.next
+      }
+      return Effect.flatMap(this.writeWhenDurable(barrier, out), (close) => (close ? Effect.void : this.next))
+    }
+    return Effect.flatMap(this.finishRead(read), (close) => (close ? Effect.void : this.next))
+  }
+
+  /** Writes `out` once `barrier` is done; true (close) if the writes could not be made durable. */
+  private writeWhenDurable(barrier: Effect.Effect<void, unknown>, out: Buffer | undefined): Effect.Effect<boolean> {
+    return Effect.flatMap(Effect.exit(barrier), (durable) => {
+      // Acknowledge nothing that is not yet as durable as promised.
+      if (Exit.isFailure(durable)) return Effect.as(Effect.logError(DURABILITY_FAILED, durable.cause), true)
+      if (out !== undefined) this.conn.write(out)
+      return Effect.succeed(false)
+    })
+  }
+
+  /** Finishes a read in the fiber: what the synchronous pass left, durability, the write. True: close. */
+  private finishRead(read: Read): Effect.Effect<boolean> {
+    const self = this
+    return Effect.gen(function* () {
+      const close = read.stop === undefined ? false : yield* self.runRest(read.frames, read.stop, read.now)
+      if (read.fatal !== undefined && !close) self.error(read.fatal)
+      const out = self.takeOutput()
+      const barrier = self.deps.services.durability.barrier()
+      if (barrier !== undefined && (yield* self.writeWhenDurable(barrier, out))) return true
+      if (barrier === undefined && out !== undefined) self.conn.write(out)
+      return close || read.fatal !== undefined
+    })
+  }
+
+  /**
+   * Carries on from a frame the synchronous pass stopped at: runs what needs the fiber, then resumes the
+   * synchronous pass after it, until the read is done. True when the connection must close (a failed AUTH).
+   */
+  private runRest(frames: ReadonlyArray<Buffer>, first: Stop, now: bigint): Effect.Effect<boolean> {
+    const self = this
+    return Effect.gen(function* () {
+      let stop: Stop | undefined = first
+      while (stop !== undefined) {
+        self.park()
+        switch (stop._tag) {
+          case "Auth":
+            if (yield* self.auth(stop.args, now)) return true
+            break
+          case "Effect":
+            yield* self.runEffectCommand(stop.spec, self.ctx!, stop.args)
+            break
+          case "Defect":
+            yield* self.logDefect(stop.command, stop.cause)
+            self.error(new InternalError({ cause: stop.cause }))
+            break
+        }
+        stop = self.runFrames(frames, stop.index + 1)
+      }
+      return false
+    })
+  }
+
+  /** AUTH: decides, creates or replaces the session; true when the connection must close. */
+  private auth(args: ReadonlyArray<string>, now: bigint): Effect.Effect<boolean> {
+    const self = this
+    const { accounts, services } = this.deps
+    return Effect.gen(function* () {
+      if (args.length !== 0 && args.length !== 2) {
+        self.error(new AuthFailed({ message: AuthMessages.invalidArguments }))
+        return true
+      }
+      const exit = yield* Effect.exit(
+        Effect.flatMap(accounts.authenticate(args[0] ?? "", args[1] ?? ""), (user) =>
+          Effect.map(services.sessions.create(self.clientId, user, now), (handle) => active(handle, user))
+        )
+      )
+      if (Exit.isSuccess(exit)) {
+        yield* self.setState(exit.value, now)
+        self.ok("Connected")
+        return false
+      }
+      const failure = Cause.failureOption(exit.cause)
+      if (failure._tag === "Some" && failure.value._tag === "AuthFailed") {
+        self.error(failure.value)
+        return true
+      }
+      yield* self.logDefect("AUTH", exit.cause)
+      self.error(new InternalError({ cause: exit.cause }))
+      return false
+    })
+  }
+
+  private runEffectCommand(
+    spec: EffectCommand,
+    context: CommandContext,
+    args: ReadonlyArray<string>
+  ): Effect.Effect<void> {
+    return Effect.flatMap(Effect.exit(spec.run(context, args)), (exit) => {
+      if (Exit.isSuccess(exit)) return Effect.sync(() => this.ok(exit.value))
+      const failure = Cause.failureOption(exit.cause)
+      if (failure._tag === "Some") {
+        const e = failure.value
+        const log = e._tag === "SessionStoreError" || e._tag === "InternalError"
+        return Effect.zipRight(
+          log ? this.logDefect(spec.name, exit.cause) : Effect.void,
+          Effect.sync(() => this.error(e))
+        )
+      }
+      return Effect.zipRight(
+        this.logDefect(spec.name, exit.cause),
+        Effect.sync(() => this.error(new InternalError({ cause: exit.cause })))
+      )
+    })
+  }
+
+  private logDefect(command: string, cause: Cause.Cause<unknown>): Effect.Effect<void> {
+    return Effect.logError(`command ${command} failed with a defect; answered "internal server error"`, cause).pipe(
+      Effect.annotateLogs({ clientId: this.clientId })
+    )
+  }
+
+  /**
+   * Releases the connection once its fiber has ended, however it ended (the peer left, a fatal error, the
+   * server shutting down and interrupting it): unregisters it, ends the socket, and removes its session.
+   */
+  release(): void {
+    const { services } = this.deps
+    services.connections.remove(this.clientId)
+    this.conn.end()
+    if (this.current._tag !== "Unauthenticated")
+      this.deps.runDetached(Effect.ignoreLogged(services.sessions.remove(this.clientId)))
+  }
+}
+
+const logUnlessInterrupted = (cause: Cause.Cause<unknown>): Effect.Effect<void> =>
+  Cause.isInterruptedOnly(cause) ? Effect.void : Effect.logError("connection ended by a defect", cause)
 
 /** Runs one connection until the peer leaves, the connection is killed, or a fatal protocol error. */
 export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    const { services, accounts, writer } = deps
-    const clientId = services.connections.nextClientId(conn.remoteAddress, conn.remotePort)
-    const clock = yield* Effect.clock
-    const state = yield* Ref.make<SessionState>(unauthenticated)
-    // The fiber is the only writer of `state`, so it keeps the current value at hand instead of reading the Ref
-    // on every request; every change goes through `setState`, which updates both.
-    let current: SessionState = unauthenticated
-    let ctx: CommandContext | undefined
-    /** The context of commands received at `now` under an active session. */
-    const contextAt = (s: SessionState & { _tag: "Active" }, now: bigint): CommandContext => ({
-      clientId,
-      user: s.user,
-      session: s.session,
-      now,
-      services
+  Effect.clockWith((clock) =>
+    Effect.withFiberRuntime<void>((fiber) => {
+      const actor = new ConnectionActor(deps, conn, clock)
+      fiber.addObserver(() => actor.release())
+      return Effect.catchAllCause(actor.start(), logUnlessInterrupted)
     })
-    const setState = (next: SessionState, now: bigint) => {
-      current = next
-      ctx = next._tag === "Active" ? contextAt(next, now) : undefined
-      return Ref.set(state, next)
-    }
-    const logDefect = (command: string, cause: Cause.Cause<unknown>) =>
-      Effect.logError(`command ${command} failed with a defect; answered "internal server error"`, cause).pipe(
-        Effect.annotateLogs({ clientId })
-      )
-
-    services.connections.add(clientId, { kill: conn.kill })
-    yield* Effect.addFinalizer(() =>
-      Effect.gen(function* () {
-        services.connections.remove(clientId)
-        conn.end()
-        const s = yield* Ref.get(state)
-        if (s._tag !== "Unauthenticated") yield* Effect.ignoreLogged(services.sessions.remove(clientId))
-      })
-    )
-    if (accounts.anonymousUser !== undefined) {
-      // Authentication is off: the connection gets its session at accept.
-      const now = clock.unsafeCurrentTimeNanos()
-      const created = yield* Effect.exit(services.sessions.create(clientId, accounts.anonymousUser, now))
-      if (Exit.isSuccess(created)) yield* setState(active(created.value, accounts.anonymousUser), now)
-      else yield* logDefect("(session create)", created.cause)
-    }
-
-    const decoder = new FrameDecoder(services.config.server.max_frame_bytes)
-    /** Replies encoded before the fiber yielded mid-read (the shared writer is emptied before any yield). */
-    let parked: Array<Buffer> = []
-
-    const ok = (result: OkResult): void => writer.response(clientId, "", "Ok", result)
-    // Handshake errors carry no client id, as in Fleare.
-    const error = (e: CommandError): void =>
-      writer.response(e._tag === "AuthFailed" ? "" : clientId, "", "Error", errorText(e))
-    const park = (): void => {
-      if (writer.length > 0) parked.push(writer.take())
-    }
-    const takeOutput = (): Buffer | undefined => {
-      if (parked.length === 0) return writer.length > 0 ? writer.take() : undefined
-      park()
-      const out = parked.length === 1 ? parked[0]! : Buffer.concat(parked)
-      parked = []
-      return out
-    }
-
-    /** Runs frames from `from` synchronously until the end or a frame that needs the fiber. */
-    const runFrames = (frames: ReadonlyArray<Buffer>, from: number): Stop => {
-      for (let i = from; i < frames.length; i++) {
-        const command: Command | undefined = decodeCommand(frames[i]!)
-        if (command === undefined) {
-          error(invalidCommand)
-          continue
-        }
-        const { command: name, args } = command
-        if (isAuth(name)) return { _tag: "Auth", index: i, args }
-        if (ctx === undefined) {
-          error(unauthorized)
-          continue
-        }
-        const spec = lookupCommand(name)
-        if (spec === undefined) {
-          error(new UnknownCommand({ name }))
-          continue
-        }
-        if (!mayRun(ctx.user.role, spec.class)) {
-          error(new PermissionDenied({ role: ctx.user.role, command: spec.name }))
-          continue
-        }
-        if (spec.kind === "effect") return { _tag: "Effect", index: i, spec, args }
-        let reply
-        try {
-          reply = spec.run(ctx, args)
-        } catch (defect) {
-          return { _tag: "Defect", index: i, command: spec.name, cause: Cause.die(defect) }
-        }
-        if (typeof reply === "string" || reply instanceof Uint8Array) ok(reply)
-        else if (isCommandError(reply)) error(reply)
-        else
-          return {
-            _tag: "Defect",
-            index: i,
-            command: spec.name,
-            cause: Cause.die(new Error("handler returned a non-reply value"))
-          }
-      }
-      return done
-    }
-
-    /** AUTH: decides, creates or replaces the session; true when the connection must close. */
-    const auth = (args: ReadonlyArray<string>, now: bigint) =>
-      Effect.gen(function* () {
-        if (args.length !== 0 && args.length !== 2) {
-          error(new AuthFailed({ message: AuthMessages.invalidArguments }))
-          return true
-        }
-        const exit = yield* Effect.exit(
-          Effect.flatMap(accounts.authenticate(args[0] ?? "", args[1] ?? ""), (user) =>
-            Effect.map(services.sessions.create(clientId, user, now), (handle) => active(handle, user))
-          )
-        )
-        if (Exit.isSuccess(exit)) {
-          yield* setState(exit.value, now)
-          ok("Connected")
-          return false
-        }
-        const failure = Cause.failureOption(exit.cause)
-        if (failure._tag === "Some" && failure.value._tag === "AuthFailed") {
-          error(failure.value)
-          return true
-        }
-        yield* logDefect("AUTH", exit.cause)
-        error(new InternalError({ cause: exit.cause }))
-        return false
-      })
-
-    const runEffectCommand = (spec: EffectCommand, context: CommandContext, args: ReadonlyArray<string>) =>
-      Effect.gen(function* () {
-        const exit = yield* Effect.exit(spec.run(context, args))
-        if (Exit.isSuccess(exit)) return ok(exit.value)
-        const failure = Cause.failureOption(exit.cause)
-        if (failure._tag === "Some") {
-          if (failure.value._tag === "SessionStoreError" || failure.value._tag === "InternalError")
-            yield* logDefect(spec.name, exit.cause)
-          return error(failure.value)
-        }
-        yield* logDefect(spec.name, exit.cause)
-        error(new InternalError({ cause: exit.cause }))
-      })
-
-    /**
-     * Carries on from a frame the synchronous pass stopped at: runs what needs the fiber, then resumes the
-     * synchronous pass after it, until the read is done. True when the connection must close (a failed AUTH).
-     */
-    const runRest = (frames: ReadonlyArray<Buffer>, first: Exclude<Stop, { _tag: "Done" }>, now: bigint) =>
-      Effect.gen(function* () {
-        let stop: Stop = first
-        while (stop._tag !== "Done") {
-          park()
-          switch (stop._tag) {
-            case "Auth":
-              if (yield* auth(stop.args, now)) return true
-              break
-            case "Effect":
-              yield* runEffectCommand(stop.spec, ctx!, stop.args)
-              break
-            case "Defect":
-              yield* logDefect(stop.command, stop.cause)
-              error(new InternalError({ cause: stop.cause }))
-              break
-          }
-          stop = runFrames(frames, stop.index + 1)
-        }
-        return false
-      })
-
-    /** A read in progress: its frames, where the synchronous pass stopped, and a refused frame if any. */
-    interface Read {
-      readonly frames: ReadonlyArray<Buffer>
-      readonly stop: Stop
-      readonly now: bigint
-      readonly fatal: ProtocolError | undefined
-    }
-
-    /** Decodes a read's chunks and runs its frames synchronously as far as they go (the hot path). */
-    const startRead = (chunks: ReadonlyArray<Buffer>, now: bigint): Read => {
-      let frames: Array<Buffer> = []
-      let fatal: ProtocolError | undefined
-      for (const chunk of chunks) {
-        const decoded = decoder.push(chunk)
-        frames = frames.length === 0 ? decoded.frames : frames.concat(decoded.frames)
-        if (decoded.violation !== undefined) {
-          fatal = new ProtocolError({ message: violationMessage(decoded.violation), fatal: true })
-          break
-        }
-      }
-      return { frames, stop: frames.length > 0 ? runFrames(frames, 0) : done, now, fatal }
-    }
-
-    /** Finishes a read in the fiber: what the synchronous pass left, durability, the write. True: close. */
-    const finishRead = (read: Read) =>
-      Effect.gen(function* () {
-        const close = read.stop._tag === "Done" ? false : yield* runRest(read.frames, read.stop, read.now)
-        if (read.fatal !== undefined && !close) error(read.fatal)
-        const out = takeOutput()
-        const barrier = services.durability.barrier()
-        if (barrier !== undefined) {
-          // Acknowledge nothing that is not yet as durable as promised.
-          const durable = yield* Effect.exit(barrier)
-          if (Exit.isFailure(durable)) {
-            yield* Effect.logError(
-              "writes could not be made durable; closing the connection unacknowledged",
-              durable.cause
-            )
-            return true
-          }
-        }
-        if (out !== undefined) conn.write(out)
-        return close || read.fatal !== undefined
-      })
-
-    /** A read the fast path started and handed over to the fiber. */
-    let handedOver: Read | undefined
-    /** Set when the log failed under a fast-path read: the fiber logs it and closes. */
-    let durabilityFailure: unknown = undefined
-
-    // The fast path: input that arrives while this fiber is parked waiting for it is run right away, on the
-    // actor's behalf, without waking the fiber (a fiber wake-up costs more than a whole PING). The fiber is
-    // idle, so nothing else touches the actor's state meanwhile. Whatever needs an Effect (a session change,
-    // AUTH, an Effect command, a defect to log, a durability wait, closing) is handed to the fiber, in order.
-    conn.setFastPath((chunk) => {
-      if (current._tag !== "Active") return "decline"
-      const now = clock.unsafeCurrentTimeNanos()
-      if (!current.session.touch(now)) return "decline"
-      ctx = contextAt(current, now)
-      const read = startRead([chunk], now)
-      if (read.stop._tag === "Done" && read.fatal === undefined) {
-        const out = takeOutput()
-        // Writes are acknowledged once durable: the log calls back in order, without waking this fiber.
-        const waiting = services.durability.afterDurable((failure) => {
-          if (failure !== undefined) {
-            // Acknowledge nothing more: the fiber wakes (input ended), logs the failure and closes.
-            durabilityFailure = failure
-            return conn.kill()
-          }
-          if (out !== undefined) conn.write(out)
-        })
-        if (!waiting && out !== undefined) conn.write(out)
-        return "handled"
-      }
-      park()
-      handedOver = read
-      return "wake"
-    })
-
-    while (true) {
-      const chunks = yield* conn.read
-      if (handedOver !== undefined) {
-        const read = handedOver
-        handedOver = undefined
-        if (yield* finishRead(read)) break
-      }
-      if (durabilityFailure !== undefined) {
-        yield* Effect.logError(
-          "writes could not be made durable; closing the connection unacknowledged",
-          durabilityFailure
-        )
-        break
-      }
-      if (chunks === undefined) break
-      if (chunks.length === 0) continue
-      const now = clock.unsafeCurrentTimeNanos()
-      if (current._tag === "Active") {
-        // Every frame of one read was received at the same moment: one touch stamps them all.
-        if (current.session.touch(now)) ctx = contextAt(current, now)
-        else yield* setState(expired(current.session), now)
-      }
-      if (yield* finishRead(startRead(chunks, now))) break
-    }
-  }).pipe(
-    Effect.scoped,
-    Effect.catchAllCause((cause) =>
-      Cause.isInterruptedOnly(cause) ? Effect.void : Effect.logError("connection ended by a defect", cause)
-    )
   )

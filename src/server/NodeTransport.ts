@@ -19,100 +19,118 @@ import {
   type TransportShape
 } from "./Transport.js"
 
-const makeConn = (socket: net.Socket, limits: FlowLimits): Conn => {
-  let chunks: Array<Buffer> = []
-  let inboxBytes = 0
-  let inputDone = false
-  let closing = false
-  let waiter: ((chunks: ReadonlyArray<Buffer> | undefined) => void) | undefined
+type FastPath = (chunk: Buffer) => "handled" | "wake" | "decline"
 
-  const updateFlow = (): void => {
-    if (closing || socket.destroyed) return
-    const stop = inboxBytes > limits.inputHighWater || socket.writableLength > limits.outputHighWater
-    if (stop && !socket.isPaused()) socket.pause()
-    else if (!stop && socket.isPaused() && !inputDone) socket.resume()
+/**
+ * A socket as a `Conn`. One object with shared methods per connection (a server holds thousands of idle ones):
+ * its only closures are the socket's event handlers and the `read` Effect.
+ */
+class NodeConn implements Conn {
+  readonly remoteAddress: string
+  readonly remotePort: number
+  readonly read: Effect.Effect<ReadonlyArray<Buffer> | undefined>
+  private chunks: Array<Buffer> = []
+  private inboxBytes = 0
+  private inputDone = false
+  private closing = false
+  private waiter: ((chunks: ReadonlyArray<Buffer> | undefined) => void) | undefined = undefined
+  private fastPath: FastPath | undefined = undefined
+
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly limits: FlowLimits
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? "unknown"
+    this.remotePort = socket.remotePort ?? 0
+    const finishInput = () => this.finishInput()
+    socket.on("data", (chunk: Buffer) => this.onData(chunk))
+    socket.on("drain", () => this.updateFlow())
+    socket.on("end", finishInput)
+    socket.on("error", finishInput) // ECONNRESET and friends: the peer is gone, nothing to answer
+    socket.on("close", finishInput)
+    this.read = Effect.async<ReadonlyArray<Buffer> | undefined>((resume) => {
+      const ready = this.take()
+      if (ready === undefined || ready.length > 0) return resume(Effect.succeed(ready))
+      this.waiter = (r) => resume(Effect.succeed(r))
+      return Effect.sync(() => {
+        this.waiter = undefined
+      })
+    })
   }
 
-  const take = (): ReadonlyArray<Buffer> | undefined => {
-    if (chunks.length === 0) return inputDone ? undefined : []
-    const out = chunks
-    chunks = []
-    inboxBytes = 0
-    updateFlow()
+  private onData(chunk: Buffer): void {
+    if (this.closing || this.inputDone) return // a closing connection discards what the peer still sends
+    if (this.fastPath !== undefined && this.waiter !== undefined && this.chunks.length === 0) {
+      const outcome = this.fastPath(chunk)
+      if (outcome === "handled") return
+      if (outcome === "wake") return this.wake()
+    }
+    this.chunks.push(chunk)
+    this.inboxBytes += chunk.length
+    this.updateFlow()
+    this.wake()
+  }
+
+  private updateFlow(): void {
+    const socket = this.socket
+    if (this.closing || socket.destroyed) return
+    const stop = this.inboxBytes > this.limits.inputHighWater || socket.writableLength > this.limits.outputHighWater
+    if (stop && !socket.isPaused()) socket.pause()
+    else if (!stop && socket.isPaused() && !this.inputDone) socket.resume()
+  }
+
+  private take(): ReadonlyArray<Buffer> | undefined {
+    if (this.chunks.length === 0) return this.inputDone ? undefined : []
+    const out = this.chunks
+    this.chunks = []
+    this.inboxBytes = 0
+    this.updateFlow()
     return out
   }
 
-  const wake = (): void => {
-    if (waiter === undefined) return
-    const w = waiter
-    waiter = undefined
-    w(take())
+  private wake(): void {
+    const w = this.waiter
+    if (w === undefined) return
+    this.waiter = undefined
+    w(this.take())
   }
 
-  const finishInput = (): void => {
-    inputDone = true
-    wake()
+  private finishInput(): void {
+    this.inputDone = true
+    this.wake()
   }
 
-  let fastPath: ((chunk: Buffer) => "handled" | "wake" | "decline") | undefined
-  socket.on("data", (chunk: Buffer) => {
-    if (closing || inputDone) return // a closing connection discards what the peer still sends
-    if (fastPath !== undefined && waiter !== undefined && chunks.length === 0) {
-      const outcome = fastPath(chunk)
-      if (outcome === "handled") return
-      if (outcome === "wake") return wake()
-    }
-    chunks.push(chunk)
-    inboxBytes += chunk.length
-    updateFlow()
-    wake()
-  })
-  socket.on("drain", updateFlow)
-  socket.on("end", finishInput)
-  socket.on("error", finishInput) // ECONNRESET and friends: the peer is gone, nothing to answer
-  socket.on("close", finishInput)
+  write(data: Buffer): void {
+    const socket = this.socket
+    if (socket.destroyed || socket.writableEnded) return
+    socket.write(data)
+    if (socket.writableLength > this.limits.outputHighWater) this.updateFlow()
+  }
 
-  const cancelWait = Effect.sync(() => {
-    waiter = undefined
-  })
-  const read: Conn["read"] = Effect.async<ReadonlyArray<Buffer> | undefined>((resume) => {
-    const ready = take()
-    if (ready === undefined || ready.length > 0) return resume(Effect.succeed(ready))
-    waiter = (r) => resume(Effect.succeed(r))
-    return cancelWait
-  })
+  end(): void {
+    if (this.closing) return
+    this.closing = true
+    this.inputDone = true
+    this.chunks = []
+    const socket = this.socket
+    if (socket.destroyed) return
+    // Keep reading (and discarding) so the kernel does not answer the peer's late bytes with a reset that
+    // could destroy our last reply in flight; destroy after the linger time if the peer never closes.
+    socket.resume()
+    socket.end()
+    const timer = setTimeout(() => socket.destroy(), this.limits.lingerMillis)
+    timer.unref()
+    socket.once("close", () => clearTimeout(timer))
+  }
 
-  return {
-    remoteAddress: socket.remoteAddress ?? "unknown",
-    remotePort: socket.remotePort ?? 0,
-    read,
-    write: (data) => {
-      if (socket.destroyed || socket.writableEnded) return
-      socket.write(data)
-      if (socket.writableLength > limits.outputHighWater) updateFlow()
-    },
-    end: () => {
-      if (closing) return
-      closing = true
-      inputDone = true
-      chunks = []
-      if (socket.destroyed) return
-      // Keep reading (and discarding) so the kernel does not answer the peer's late bytes with a reset that
-      // could destroy our last reply in flight; destroy after the linger time if the peer never closes.
-      socket.resume()
-      socket.end()
-      const timer = setTimeout(() => socket.destroy(), limits.lingerMillis)
-      timer.unref()
-      socket.once("close", () => clearTimeout(timer))
-    },
-    setFastPath: (handler) => {
-      fastPath = handler
-    },
-    kill: () => {
-      chunks = []
-      inboxBytes = 0
-      finishInput()
-    }
+  setFastPath(handler: FastPath): void {
+    this.fastPath = handler
+  }
+
+  kill(): void {
+    this.chunks = []
+    this.inboxBytes = 0
+    this.finishInput()
   }
 }
 
@@ -126,7 +144,7 @@ export const makeNodeTransport = (limits: FlowLimits = defaultFlowLimits): Trans
       server.on("connection", (socket) => {
         sockets.add(socket)
         socket.once("close", () => sockets.delete(socket))
-        runFork(handler(makeConn(socket, limits)))
+        runFork(handler(new NodeConn(socket, limits)))
       })
       const bound = yield* Effect.async<ListenAddress, TransportError>((resume) => {
         const onError = (cause: Error): void =>

@@ -7,6 +7,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Durability } from "../persistence/Durability.js"
 import type { PersistenceError, WalCorrupt } from "../persistence/errors.js"
@@ -20,7 +21,7 @@ import { SessionStore } from "../session/SessionStore.js"
 import { Keyspace } from "../store/Keyspace.js"
 import { nowNanos } from "../session/Timestamp.js"
 import { VERSION } from "../version.js"
-import { runConnection } from "./Connection.js"
+import { type ConnectionDeps, runConnection } from "./Connection.js"
 import { ConnectionRegistry } from "./Connections.js"
 import { NodeTransportLayer } from "./NodeTransport.js"
 import { type ListenAddress, Transport, type TransportError } from "./Transport.js"
@@ -56,7 +57,15 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
         startedAt: yield* nowNanos,
         version: VERSION
       }
-      const deps = { services, accounts: yield* Accounts, writer: new FrameWriter() }
+      const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+      const deps: ConnectionDeps = {
+        services,
+        accounts: yield* Accounts,
+        writer: new FrameWriter(),
+        runDetached: (effect) => {
+          runFork(effect)
+        }
+      }
       const address = yield* transport.serve({ host: config.server.host, port: config.server.port }, (conn) =>
         runConnection(deps, conn)
       )

@@ -50,13 +50,36 @@ export interface SessionStoreShape {
   readonly expireIdle: (now: bigint) => Effect.Effect<ReadonlyArray<string>, SessionStoreError>
 }
 
-/** A stored session: mutable only in `lastAccessedAt` and `alive`, and only through the store's functions. */
-interface Record {
-  readonly sessionId: string
-  readonly user: SessionUser
-  readonly createdAt: bigint
+/**
+ * A stored session, which is also the handle its connection holds (one object per session: a server may hold
+ * thousands). Mutable only in `lastAccessedAt` and `alive`, and only through the store and the handle.
+ */
+class Record implements SessionHandle {
   lastAccessedAt: bigint
-  alive: boolean
+  alive = true
+
+  constructor(
+    readonly sessionId: string,
+    readonly user: SessionUser,
+    readonly createdAt: bigint,
+    private readonly store: MemoryStore
+  ) {
+    this.lastAccessedAt = createdAt
+  }
+
+  touch(now: bigint): boolean {
+    if (!this.alive) return false
+    if (this.store.isExpired(this, now)) {
+      this.store.drop(this)
+      return false
+    }
+    if (now > this.lastAccessedAt) this.lastAccessedAt = now
+    return true
+  }
+
+  current(): Session {
+    return toSession(this)
+  }
 }
 
 const toSession = (r: Record): Session => ({
@@ -67,65 +90,67 @@ const toSession = (r: Record): Session => ({
   lastAccessedAt: r.lastAccessedAt
 })
 
+/** The in-memory store's sessions and idle rule. */
+class MemoryStore {
+  readonly sessions = new Map<string, Record>()
+
+  /** `timeoutNanos` of zero: sessions never expire by time. */
+  constructor(private readonly timeoutNanos: bigint) {}
+
+  /** Idle for longer than the timeout: exactly at the timeout the session is still alive. */
+  isExpired(r: Record, now: bigint): boolean {
+    return this.timeoutNanos > 0n && now - r.lastAccessedAt > this.timeoutNanos
+  }
+
+  drop(r: Record): void {
+    r.alive = false
+    if (this.sessions.get(r.sessionId) === r) this.sessions.delete(r.sessionId)
+  }
+
+  /** The live session `sessionId` at `now`, dropping it if it has expired. */
+  live(sessionId: string, now: bigint): Record | undefined {
+    const r = this.sessions.get(sessionId)
+    if (r === undefined) return undefined
+    if (this.isExpired(r, now)) {
+      this.drop(r)
+      return undefined
+    }
+    return r
+  }
+}
+
 export class SessionStore extends Context.Tag("fleare/SessionStore")<SessionStore, SessionStoreShape>() {
   /** An in-memory store. `idleTimeout` of zero means sessions never expire by time. */
   static makeMemory = (idleTimeout: Duration.DurationInput): SessionStoreShape => {
-    const sessions = new Map<string, Record>()
     const timeout = Duration.toNanos(Duration.decode(idleTimeout))
-    const timeoutNanos = timeout._tag === "Some" ? timeout.value : 0n
-    // Idle for longer than the timeout: exactly at the timeout the session is still alive.
-    const isExpired = (r: Record, now: bigint): boolean => timeoutNanos > 0n && now - r.lastAccessedAt > timeoutNanos
-    const drop = (r: Record): void => {
-      r.alive = false
-      if (sessions.get(r.sessionId) === r) sessions.delete(r.sessionId)
-    }
-    const live = (sessionId: string, now: bigint): Record | undefined => {
-      const r = sessions.get(sessionId)
-      if (r === undefined) return undefined
-      if (isExpired(r, now)) {
-        drop(r)
-        return undefined
-      }
-      return r
-    }
+    const store = new MemoryStore(timeout._tag === "Some" ? timeout.value : 0n)
+    const sessions = store.sessions
     const unauthorized = new Unauthorized()
     return {
       create: (sessionId, user, now) =>
         Effect.sync(() => {
           const previous = sessions.get(sessionId)
           if (previous !== undefined) previous.alive = false
-          const r: Record = { sessionId, user, createdAt: now, lastAccessedAt: now, alive: true }
+          const r = new Record(sessionId, user, now, store)
           sessions.set(sessionId, r)
-          return {
-            sessionId,
-            touch: (at) => {
-              if (!r.alive) return false
-              if (isExpired(r, at)) {
-                drop(r)
-                return false
-              }
-              if (at > r.lastAccessedAt) r.lastAccessedAt = at
-              return true
-            },
-            current: () => toSession(r)
-          }
+          return r
         }),
       get: (sessionId) =>
         Effect.flatMap(nowNanos, (now) => {
-          const r = live(sessionId, now)
+          const r = store.live(sessionId, now)
           return r === undefined ? Effect.fail(unauthorized) : Effect.succeed(toSession(r))
         }),
       remove: (sessionId) =>
         Effect.sync(() => {
           const r = sessions.get(sessionId)
           if (r === undefined) return false
-          drop(r)
+          store.drop(r)
           return true
         }),
       list: Effect.flatMap(nowNanos, (now) =>
-        Effect.sync(() => [...sessions.keys()].flatMap((id) => live(id, now) ?? []).map(toSession))
+        Effect.sync(() => [...sessions.keys()].flatMap((id) => store.live(id, now) ?? []).map(toSession))
       ),
-      expireIdle: (now) => Effect.sync(() => [...sessions.keys()].filter((id) => live(id, now) === undefined))
+      expireIdle: (now) => Effect.sync(() => [...sessions.keys()].filter((id) => store.live(id, now) === undefined))
     }
   }
 

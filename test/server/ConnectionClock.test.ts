@@ -141,7 +141,8 @@ describe("a failing session store", () => {
           ...memory,
           create: (id: string, user: SessionUser, now: bigint) =>
             Effect.map(memory.create(id, user, now), (handle) => ({
-              ...handle,
+              sessionId: handle.sessionId,
+              touch: (at: bigint) => handle.touch(at),
               current: () => {
                 throw thrown
               }
