@@ -45,14 +45,15 @@ const readVarint = (buf: Buffer, pos: number, end: number): [value: number, next
   throw new WireError("truncated or overlong varint")
 }
 
+/** A byte range holds valid UTF-8 (checked only when it has a non-ASCII byte: ASCII is the common case). */
+const isUtf8Range = (buf: Buffer, start: number, end: number): boolean => {
+  for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return isUtf8(buf.subarray(start, end))
+  return true
+}
+
 const readString = (buf: Buffer, start: number, end: number): string => {
-  // ASCII is the common case; only non-ASCII bytes need the UTF-8 validity check proto3 demands.
-  for (let i = start; i < end; i++) {
-    if (buf[i]! >= 0x80) {
-      if (!isUtf8(buf.subarray(start, end))) throw new WireError("string field is not valid UTF-8")
-      break
-    }
-  }
+  // proto3 strings must be valid UTF-8.
+  if (!isUtf8Range(buf, start, end)) throw new WireError("string field is not valid UTF-8")
   return buf.toString("utf8", start, end)
 }
 
@@ -96,13 +97,21 @@ const walk = (buf: Buffer, onLen: (field: number, start: number, end: number) =>
   }
 }
 
+/** Where a decoded Command's name lies in its frame: `buf[start, end)` (both 0 when it has none). */
+export interface NameSpan {
+  start: number
+  end: number
+}
+
 /**
- * Decodes a `Command` body; `undefined` when the bytes are not a valid Command. This is the per-request hot
- * path, so it walks the fields inline, with a one-byte fast path for tags and lengths below 128 (no tuple or
- * closure allocated per field).
+ * Decodes a `Command` body, leaving its name as bytes: fills `name` with where the name lies and returns the
+ * arguments; `undefined` when the bytes are not a valid Command. This is the per-request hot path, so it walks
+ * the fields inline, with a one-byte fast path for tags and lengths below 128 (no tuple or closure allocated per
+ * field), and makes no string of the name (the dispatcher matches its bytes; see `lookupCommandBytes`).
  */
-export const decodeCommand = (buf: Buffer): Command | undefined => {
-  let command = ""
+export const decodeCommandInto = (buf: Buffer, name: NameSpan): Array<string> | undefined => {
+  let nameStart = 0
+  let nameEnd = 0
   const args: Array<string> = []
   const end = buf.length
   let pos = 0
@@ -123,15 +132,28 @@ export const decodeCommand = (buf: Buffer): Command | undefined => {
       else [len, pos] = readVarint(buf, pos, end)
       const stop = pos + len
       if (stop > end) throw new WireError("truncated length-delimited field")
-      if (field === 1) command = readString(buf, pos, stop)
-      else if (field === 2) args.push(readString(buf, pos, stop))
+      if (field === 1) {
+        // proto3: the last occurrence of a singular field wins.
+        nameStart = pos
+        nameEnd = stop
+      } else if (field === 2) args.push(readString(buf, pos, stop))
       pos = stop
     }
   } catch (e) {
     if (e instanceof WireError) return undefined
     throw e
   }
-  return { command, args }
+  if (!isUtf8Range(buf, nameStart, nameEnd)) return undefined
+  name.start = nameStart
+  name.end = nameEnd
+  return args
+}
+
+/** Decodes a `Command` body; `undefined` when the bytes are not a valid Command. */
+export const decodeCommand = (buf: Buffer): Command | undefined => {
+  const name: NameSpan = { start: 0, end: 0 }
+  const args = decodeCommandInto(buf, name)
+  return args === undefined ? undefined : { command: buf.toString("utf8", name.start, name.end), args }
 }
 
 /** Decodes a `Response` body (the client side); `undefined` when invalid. */
@@ -152,6 +174,17 @@ export const decodeResponse = (buf: Buffer): Response | undefined => {
     throw e
   }
   return { clientId, topic, status: status === "Error" ? "Error" : "Ok", result }
+}
+
+/** Strings up to this many characters are measured and copied in JavaScript when they are ASCII. */
+const SHORT_TEXT = 64
+
+/** The UTF-8 length of `s`; a short ASCII string is measured without a call into C++ (the common reply). */
+const utf8Length = (s: string): number => {
+  const n = s.length
+  if (n === 0 || n > SHORT_TEXT) return n === 0 ? 0 : Buffer.byteLength(s)
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s)
+  return n
 }
 
 const varintSize = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5)
@@ -191,10 +224,17 @@ export class FrameWriter {
 
   private field(tag: number, value: string | Uint8Array, byteLength: number): void {
     if (byteLength === 0) return
-    this.buf[this.len++] = tag
+    const b = this.buf
+    b[this.len++] = tag
     this.varint(byteLength)
-    if (typeof value === "string") this.len += this.buf.write(value, this.len, "utf8")
-    else {
+    if (typeof value === "string") {
+      // A short ASCII string (a UTF-8 length equal to its length) is copied here: cheaper than a call into C++.
+      if (byteLength === value.length && byteLength <= SHORT_TEXT) {
+        let at = this.len
+        for (let i = 0; i < byteLength; i++) b[at++] = value.charCodeAt(i)
+        this.len = at
+      } else this.len += b.write(value, this.len, "utf8")
+    } else {
       this.buf.set(value, this.len)
       this.len += byteLength
     }
@@ -202,10 +242,10 @@ export class FrameWriter {
 
   /** Appends one framed `Response`. */
   response(clientId: string, topic: string, status: string, result: string | Uint8Array): void {
-    const cidLen = clientId.length === 0 ? 0 : Buffer.byteLength(clientId)
-    const topicLen = topic.length === 0 ? 0 : Buffer.byteLength(topic)
+    const cidLen = utf8Length(clientId)
+    const topicLen = utf8Length(topic)
     const statusLen = status.length // "Ok" | "Error": ASCII
-    const resLen = typeof result === "string" ? (result.length === 0 ? 0 : Buffer.byteLength(result)) : result.length
+    const resLen = typeof result === "string" ? utf8Length(result) : result.length
     let body = 0
     if (cidLen) body += 1 + varintSize(cidLen) + cidLen
     if (topicLen) body += 1 + varintSize(topicLen) + topicLen

@@ -21,7 +21,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Ref from "effect/Ref"
 import type { CommandContext, EffectCommand, ServerServices } from "../commands/Command.js"
-import { lookupCommand } from "../commands/registry.js"
+import { isAuthBytes, lookupCommandBytes } from "../commands/registry.js"
 import {
   AuthFailed,
   type CommandError,
@@ -33,7 +33,7 @@ import {
   UnknownCommand
 } from "../errors.js"
 import { FrameDecoder, violationMessage } from "../protocol/Frame.js"
-import { type Command, decodeCommand, type FrameWriter } from "../protocol/Message.js"
+import { decodeCommandInto, type FrameWriter, type NameSpan } from "../protocol/Message.js"
 import { errorText, type OkResult } from "../protocol/Reply.js"
 import { AuthMessages, type AccountsShape } from "../session/Accounts.js"
 import { mayRun } from "../session/Role.js"
@@ -54,7 +54,8 @@ const unauthorized = new Unauthorized()
 const invalidCommand = new ProtocolError({ message: "invalid command format", fatal: false })
 const DURABILITY_FAILED = "writes could not be made durable; closing the connection unacknowledged"
 
-const isAuth = (name: string): boolean => name.length === 4 && name.toUpperCase() === "AUTH"
+/** Where the command name of the frame being dispatched lies (a scratch, used only synchronously). */
+const name: NameSpan = { start: 0, end: 0 }
 
 /**
  * Where the synchronous pass over a read's frames stopped, when it stopped before the end: at a frame that
@@ -150,21 +151,21 @@ class ConnectionActor {
   /** Runs frames from `from` synchronously until the end or a frame that needs the fiber. */
   private runFrames(frames: ReadonlyArray<Buffer>, from: number): Stop | undefined {
     for (let i = from; i < frames.length; i++) {
-      const command: Command | undefined = decodeCommand(frames[i]!)
-      if (command === undefined) {
+      const frame = frames[i]!
+      const args = decodeCommandInto(frame, name)
+      if (args === undefined) {
         this.error(invalidCommand)
         continue
       }
-      const { command: name, args } = command
-      if (isAuth(name)) return { _tag: "Auth", index: i, args }
+      if (isAuthBytes(frame, name.start, name.end)) return { _tag: "Auth", index: i, args }
       const ctx = this.ctx
       if (ctx === undefined) {
         this.error(unauthorized)
         continue
       }
-      const spec = lookupCommand(name)
+      const spec = lookupCommandBytes(frame, name.start, name.end)
       if (spec === undefined) {
-        this.error(new UnknownCommand({ name }))
+        this.error(new UnknownCommand({ name: frame.toString("utf8", name.start, name.end) }))
         continue
       }
       if (!mayRun(ctx.user.role, spec.class)) {

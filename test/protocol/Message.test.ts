@@ -3,6 +3,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { FrameDecoder } from "../../src/protocol/Frame.js"
 import {
   decodeCommand,
+  decodeCommandInto,
   decodeResponse,
   encodeCommand,
   encodeResponse,
@@ -32,13 +33,27 @@ const oracleResponse = (clientId: string, topic: string, status: string, result:
   return Buffer.from(w.finish())
 }
 
-// A deterministic generator of awkward strings: empty, ASCII, multi-byte, astral, long (multi-byte varints).
+// A deterministic generator of awkward strings: empty, ASCII, multi-byte, astral, a lone surrogate, long (multi-byte
+// varints), and ASCII just at and over the writer's short-text limit.
 let seed = 42
 const rand = (n: number) => {
   seed = (seed * 1103515245 + 12345) & 0x7fffffff
   return seed % n
 }
-const pieces = ["", "a", "key:1", "é", "日本", "😀", "\u0000", " ", "x".repeat(200), "y".repeat(20000)]
+const pieces = [
+  "",
+  "a",
+  "key:1",
+  "é",
+  "日本",
+  "😀",
+  "\ud800",
+  "\u0000",
+  " ",
+  "x".repeat(64),
+  "x".repeat(200),
+  "y".repeat(20000)
+]
 const randomString = () => Array.from({ length: rand(4) }, () => pieces[rand(pieces.length)]).join("")
 
 describe("Command codec", () => {
@@ -48,6 +63,22 @@ describe("Command codec", () => {
       args: ["root", "root"]
     })
     expect(encodeCommand("auth", ["root", "root"]).toString("hex")).toBe("000000120a04617574681204726f6f741204726f6f74")
+  })
+
+  it("decodeCommandInto leaves the name as bytes: the last name field wins, an invalid UTF-8 name is refused", () => {
+    const name = { start: -1, end: -1 }
+    const frame = unframe("000000060a0450494e47")
+    expect(decodeCommandInto(frame, name)).toEqual([])
+    expect(frame.toString("utf8", name.start, name.end)).toBe("PING")
+    // command "GET", args ["k"], command "SET" again: proto3 keeps the last occurrence of a singular field.
+    const twice = Buffer.from("0a034745541201 6b0a03534554".replace(/ /g, ""), "hex")
+    expect(decodeCommandInto(twice, name)).toEqual(["k"])
+    expect(twice.toString("utf8", name.start, name.end)).toBe("SET")
+    expect(decodeCommandInto(Buffer.from("0a02c328", "hex"), name)).toBeUndefined()
+    expect(decodeCommand(Buffer.from("0a02c3a9", "hex"))).toEqual({ command: "é", args: [] })
+    // No name at all: an empty name, as proto3 reads a missing string.
+    expect(decodeCommandInto(Buffer.from("1201 78".replace(/ /g, ""), "hex"), name)).toEqual(["x"])
+    expect([name.start, name.end]).toEqual([0, 0])
   })
 
   it("decodes PING with no args", () => {
