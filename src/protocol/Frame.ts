@@ -20,6 +20,43 @@ export interface DecodeResult {
 
 const HEADER = 4
 
+/**
+ * Complete frame bodies as spans: frame `i` is `bufs[i][starts[i], ends[i])`. A body that arrived whole in one
+ * chunk is a span of that chunk (no view object is made per frame: the server's per-request path); one
+ * assembled from several chunks is its own buffer.
+ */
+export class FrameSpans {
+  bufs: Array<Buffer> = []
+  starts: Array<number> = []
+  ends: Array<number> = []
+
+  get length(): number {
+    return this.bufs.length
+  }
+
+  add(buf: Buffer, start: number, end: number): void {
+    this.bufs.push(buf)
+    this.starts.push(start)
+    this.ends.push(end)
+  }
+
+  /** Empties the list, to be filled again (a scratch list reused across reads). */
+  clear(): void {
+    this.bufs.length = 0
+    this.starts.length = 0
+    this.ends.length = 0
+  }
+
+  /** A copy that does not change when this list is cleared and reused. */
+  copy(): FrameSpans {
+    const c = new FrameSpans()
+    c.bufs = this.bufs.slice()
+    c.starts = this.starts.slice()
+    c.ends = this.ends.slice()
+    return c
+  }
+}
+
 export class FrameDecoder {
   /** A header split across chunks: its value so far and how many of its bytes have arrived. */
   private header = 0
@@ -38,8 +75,18 @@ export class FrameDecoder {
 
   /** Feeds one chunk. After a violation the decoder stays stopped and ignores further input. */
   push(chunk: Buffer): DecodeResult {
-    const frames: Array<Buffer> = []
-    if (this.stopped) return { frames, violation: undefined }
+    const spans = new FrameSpans()
+    const violation = this.pushSpans(chunk, spans)
+    const frames = spans.bufs.map((buf, i) => buf.subarray(spans.starts[i], spans.ends[i]))
+    return { frames, violation }
+  }
+
+  /**
+   * Feeds one chunk, adding its complete frames to `frames`; returns the violation that stopped decoding, if
+   * any. After a violation the decoder stays stopped and ignores further input.
+   */
+  pushSpans(chunk: Buffer, frames: FrameSpans): FrameViolation | undefined {
+    if (this.stopped) return undefined
     let pos = 0
     const end = chunk.length
     while (pos < end) {
@@ -50,7 +97,7 @@ export class FrameDecoder {
         this.bodyFilled += take
         pos += take
         if (this.bodyFilled === this.body.length) {
-          frames.push(this.body)
+          frames.add(this.body, 0, this.body.length)
           this.body = undefined
           this.bodyFilled = 0
         }
@@ -73,18 +120,18 @@ export class FrameDecoder {
       const violation = this.check(size)
       if (violation !== undefined) {
         this.stopped = true
-        return { frames, violation }
+        return violation
       }
       if (end - pos >= size) {
-        // The whole body is in this chunk: hand out a view, no copy.
-        frames.push(chunk.subarray(pos, pos + size))
+        // The whole body is in this chunk: a span of it, no copy.
+        frames.add(chunk, pos, pos + size)
         pos += size
       } else {
         this.body = Buffer.allocUnsafe(size)
         this.bodyFilled = 0
       }
     }
-    return { frames, violation: undefined }
+    return undefined
   }
 
   private check(size: number): FrameViolation | undefined {

@@ -104,17 +104,21 @@ export interface NameSpan {
 }
 
 /**
- * Decodes a `Command` body, leaving its name as bytes: fills `name` with where the name lies and returns the
- * arguments; `undefined` when the bytes are not a valid Command. This is the per-request hot path, so it walks
+ * Decodes a `Command` body (`buf[start, end)`), leaving its name as bytes: fills `name` with where the name lies
+ * and returns the arguments; `undefined` when the bytes are not a valid Command. This is the per-request hot path, so it walks
  * the fields inline, with a one-byte fast path for tags and lengths below 128 (no tuple or closure allocated per
  * field), and makes no string of the name (the dispatcher matches its bytes; see `lookupCommandBytes`).
  */
-export const decodeCommandInto = (buf: Buffer, name: NameSpan): Array<string> | undefined => {
+export const decodeCommandInto = (
+  buf: Buffer,
+  name: NameSpan,
+  start = 0,
+  end = buf.length
+): Array<string> | undefined => {
   let nameStart = 0
   let nameEnd = 0
   const args: Array<string> = []
-  const end = buf.length
-  let pos = 0
+  let pos = start
   try {
     while (pos < end) {
       let key = buf[pos]!

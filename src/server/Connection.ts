@@ -32,7 +32,7 @@ import {
   Unauthorized,
   UnknownCommand
 } from "../errors.js"
-import { FrameDecoder, violationMessage } from "../protocol/Frame.js"
+import { FrameDecoder, FrameSpans, violationMessage } from "../protocol/Frame.js"
 import { decodeCommandInto, type FrameWriter, type NameSpan } from "../protocol/Message.js"
 import { errorText, type OkResult } from "../protocol/Reply.js"
 import { AuthMessages, type AccountsShape } from "../session/Accounts.js"
@@ -56,6 +56,8 @@ const DURABILITY_FAILED = "writes could not be made durable; closing the connect
 
 /** Where the command name of the frame being dispatched lies (a scratch, used only synchronously). */
 const name: NameSpan = { start: 0, end: 0 }
+/** The frames of the read being run synchronously (a scratch: a read handed to the fiber takes a copy). */
+const scratchFrames = new FrameSpans()
 
 /**
  * Where the synchronous pass over a read's frames stopped, when it stopped before the end: at a frame that
@@ -73,7 +75,7 @@ type Stop =
 
 /** A read in progress: its frames, where the synchronous pass stopped, and a refused frame if any. */
 interface Read {
-  readonly frames: ReadonlyArray<Buffer>
+  readonly frames: FrameSpans
   readonly stop: Stop | undefined
   readonly now: bigint
   readonly fatal: ProtocolError | undefined
@@ -149,10 +151,11 @@ class ConnectionActor {
   }
 
   /** Runs frames from `from` synchronously until the end or a frame that needs the fiber. */
-  private runFrames(frames: ReadonlyArray<Buffer>, from: number): Stop | undefined {
-    for (let i = from; i < frames.length; i++) {
-      const frame = frames[i]!
-      const args = decodeCommandInto(frame, name)
+  private runFrames(frames: FrameSpans, from: number): Stop | undefined {
+    const { bufs, starts, ends } = frames
+    for (let i = from; i < bufs.length; i++) {
+      const frame = bufs[i]!
+      const args = decodeCommandInto(frame, name, starts[i]!, ends[i]!)
       if (args === undefined) {
         this.error(invalidCommand)
         continue
@@ -191,17 +194,19 @@ class ConnectionActor {
 
   /** Decodes a read's chunks and runs its frames synchronously as far as they go (the hot path). */
   private startRead(chunks: ReadonlyArray<Buffer>, now: bigint): Read {
-    let frames: Array<Buffer> = []
+    const frames = scratchFrames
+    frames.clear()
     let fatal: ProtocolError | undefined
     for (const chunk of chunks) {
-      const decoded = this.decoder.push(chunk)
-      frames = frames.length === 0 ? decoded.frames : frames.concat(decoded.frames)
-      if (decoded.violation !== undefined) {
-        fatal = new ProtocolError({ message: violationMessage(decoded.violation), fatal: true })
+      const violation = this.decoder.pushSpans(chunk, frames)
+      if (violation !== undefined) {
+        fatal = new ProtocolError({ message: violationMessage(violation), fatal: true })
         break
       }
     }
-    return { frames, stop: frames.length > 0 ? this.runFrames(frames, 0) : undefined, now, fatal }
+    const stop = frames.length > 0 ? this.runFrames(frames, 0) : undefined
+    // A read the fiber must finish outlives this synchronous pass: it keeps its own copy of the spans.
+    return { frames: stop === undefined ? frames : frames.copy(), stop, now, fatal }
   }
 
   /**
@@ -318,7 +323,7 @@ class ConnectionActor {
    * Carries on from a frame the synchronous pass stopped at: runs what needs the fiber, then resumes the
    * synchronous pass after it, until the read is done. True when the connection must close (a failed AUTH).
    */
-  private runRest(frames: ReadonlyArray<Buffer>, first: Stop, now: bigint): Effect.Effect<boolean> {
+  private runRest(frames: FrameSpans, first: Stop, now: bigint): Effect.Effect<boolean> {
     const self = this
     return Effect.gen(function* () {
       let stop: Stop | undefined = first

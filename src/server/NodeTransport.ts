@@ -33,28 +33,34 @@ class NodeConn implements Conn {
   private inboxBytes = 0
   private inputDone = false
   private closing = false
-  private waiter: ((chunks: ReadonlyArray<Buffer> | undefined) => void) | undefined = undefined
+  /** The parked `read`'s resume function, while the actor waits for input. */
+  private waiter: ((result: Effect.Effect<ReadonlyArray<Buffer> | undefined>) => void) | undefined = undefined
   private fastPath: FastPath | undefined = undefined
 
   constructor(
     private readonly socket: net.Socket,
-    private readonly limits: FlowLimits
+    private readonly limits: FlowLimits,
+    /** The transport's open connections: this one is in it until its socket closes. */
+    private readonly open: Set<NodeConn>
   ) {
     this.remoteAddress = socket.remoteAddress ?? "unknown"
     this.remotePort = socket.remotePort ?? 0
+    open.add(this)
     const finishInput = () => this.finishInput()
     socket.on("data", (chunk: Buffer) => this.onData(chunk))
     socket.on("drain", () => this.updateFlow())
     socket.on("end", finishInput)
     socket.on("error", finishInput) // ECONNRESET and friends: the peer is gone, nothing to answer
-    socket.on("close", finishInput)
+    socket.on("close", () => {
+      this.open.delete(this)
+      this.finishInput()
+    })
+    // No canceler: the only interruption is the actor's end, which calls `end()`, and that drops the waiter
+    // (a canceler would wrap every parked read in an uninterruptible region, about 1 KB per idle connection).
     this.read = Effect.async<ReadonlyArray<Buffer> | undefined>((resume) => {
       const ready = this.take()
-      if (ready === undefined || ready.length > 0) return resume(Effect.succeed(ready))
-      this.waiter = (r) => resume(Effect.succeed(r))
-      return Effect.sync(() => {
-        this.waiter = undefined
-      })
+      if (ready === undefined || ready.length > 0) resume(Effect.succeed(ready))
+      else this.waiter = resume
     })
   }
 
@@ -92,7 +98,7 @@ class NodeConn implements Conn {
     const w = this.waiter
     if (w === undefined) return
     this.waiter = undefined
-    w(this.take())
+    w(Effect.succeed(this.take()))
   }
 
   private finishInput(): void {
@@ -112,6 +118,7 @@ class NodeConn implements Conn {
     this.closing = true
     this.inputDone = true
     this.chunks = []
+    this.waiter = undefined
     const socket = this.socket
     if (socket.destroyed) return
     // Keep reading (and discarding) so the kernel does not answer the peer's late bytes with a reset that
@@ -132,6 +139,16 @@ class NodeConn implements Conn {
     this.inboxBytes = 0
     this.finishInput()
   }
+
+  /** At server close: an idle socket is closed now, one still sending replies gets the linger time. */
+  closeForShutdown(): void {
+    const socket = this.socket
+    if (socket.writableLength === 0) socket.destroy()
+    else {
+      socket.end()
+      setTimeout(() => socket.destroy(), this.limits.lingerMillis).unref()
+    }
+  }
 }
 
 /** A node:net transport with the given flow limits. */
@@ -139,12 +156,10 @@ export const makeNodeTransport = (limits: FlowLimits = defaultFlowLimits): Trans
   serve: (address: ListenAddress, handler) =>
     Effect.gen(function* () {
       const runFork = yield* FiberSet.makeRuntime<never, void, never>()
-      const sockets = new Set<net.Socket>()
+      const open = new Set<NodeConn>()
       const server = net.createServer({ allowHalfOpen: true, noDelay: true, keepAlive: true })
       server.on("connection", (socket) => {
-        sockets.add(socket)
-        socket.once("close", () => sockets.delete(socket))
-        runFork(handler(new NodeConn(socket, limits)))
+        runFork(handler(new NodeConn(socket, limits, open)))
       })
       const bound = yield* Effect.async<ListenAddress, TransportError>((resume) => {
         const onError = (cause: Error): void =>
@@ -168,13 +183,7 @@ export const makeNodeTransport = (limits: FlowLimits = defaultFlowLimits): Trans
         Effect.async<void>((resume) => {
           // Stop accepting; close idle sockets now, and give the ones still sending replies the linger time.
           server.close(() => resume(Effect.void))
-          for (const s of sockets) {
-            if (s.writableLength === 0) s.destroy()
-            else {
-              s.end()
-              setTimeout(() => s.destroy(), limits.lingerMillis).unref()
-            }
-          }
+          for (const conn of open) conn.closeForShutdown()
         })
       )
       return bound

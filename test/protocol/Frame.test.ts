@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { FrameDecoder, violationMessage } from "../../src/protocol/Frame.js"
+import { FrameDecoder, FrameSpans, violationMessage } from "../../src/protocol/Frame.js"
 
 const frame = (body: Buffer): Buffer => {
   const h = Buffer.alloc(4)
@@ -17,6 +17,28 @@ describe("FrameDecoder", () => {
     expect(r.violation).toBeUndefined()
     expect(r.frames.map((f) => f.toString("hex"))).toEqual(bodies.map((b) => b.toString("hex")))
     expect(d.bufferedBytes).toBe(0)
+  })
+
+  it("pushSpans gives frames whole in a chunk as spans of it, split ones as their own buffer; copy() is independent", () => {
+    const d = new FrameDecoder(1024)
+    const spans = new FrameSpans()
+    const chunk = Buffer.concat([
+      frame(Buffer.from("ab")),
+      frame(Buffer.from("cde")),
+      frame(Buffer.from("fgh")).subarray(0, 5)
+    ])
+    expect(d.pushSpans(chunk, spans)).toBeUndefined()
+    expect([spans.length, spans.bufs[0], spans.bufs[1]]).toEqual([2, chunk, chunk])
+    expect([spans.starts, spans.ends]).toEqual([
+      [4, 10],
+      [6, 13]
+    ])
+    const kept = spans.copy()
+    spans.clear()
+    expect(d.pushSpans(frame(Buffer.from("fgh")).subarray(5), spans)).toBeUndefined()
+    expect(spans.length).toBe(1)
+    expect(spans.bufs[0]!.toString("latin1", spans.starts[0], spans.ends[0])).toBe("fgh")
+    expect(kept.bufs.map((b, i) => b.toString("latin1", kept.starts[i], kept.ends[i]))).toEqual(["ab", "cde"])
   })
 
   it("decodes the same frames whatever the chunking: every split point, and byte by byte", () => {
