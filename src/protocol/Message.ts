@@ -8,6 +8,7 @@
  * be valid UTF-8. `test/protocol/Message.test.ts` checks these codecs byte for byte against @bufbuild/protobuf.
  */
 import { isUtf8 } from "node:buffer"
+import { SHORT_TEXT, utf8Length } from "./Utf8.js"
 
 /** A request: the command name as sent, and its arguments. */
 export interface Command {
@@ -178,17 +179,6 @@ export const decodeResponse = (buf: Buffer): Response | undefined => {
     throw e
   }
   return { clientId, topic, status: status === "Error" ? "Error" : "Ok", result }
-}
-
-/** Strings up to this many characters are measured and copied in JavaScript when they are ASCII. */
-const SHORT_TEXT = 64
-
-/** The UTF-8 length of `s`; a short ASCII string is measured without a call into C++ (the common reply). */
-const utf8Length = (s: string): number => {
-  const n = s.length
-  if (n === 0 || n > SHORT_TEXT) return n === 0 ? 0 : Buffer.byteLength(s)
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s)
-  return n
 }
 
 const varintSize = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5)

@@ -3,6 +3,7 @@
  * scanning, and the eviction policies that pick which key to drop when `memory.max_size_mb` is reached.
  */
 import type { Json } from "../protocol/GoJson.js"
+import { utf8Length } from "../protocol/Utf8.js"
 import type { Value } from "./Value.js"
 
 /**
@@ -12,7 +13,7 @@ import type { Value } from "./Value.js"
 export const ENTRY_OVERHEAD_BYTES = 64
 
 /** Bytes of `s` as UTF-8. */
-export const utf8Bytes = (s: string): number => Buffer.byteLength(s, "utf8")
+export const utf8Bytes: (s: string) => number = utf8Length
 
 /**
  * Estimated bytes of a JSON value: the length of its compact JSON text, except that every number counts as 8
