@@ -10,6 +10,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { SERVER_BUNDLE, startNodeOptions } from "./startScript.js"
 
 /** The package root (two levels above this file). */
 export const packageRoot = fileURLToPath(new URL("../..", import.meta.url))
@@ -58,8 +59,8 @@ export interface TargetSpec {
 }
 
 /**
- * fleare-ts as `npm start` runs it, with `compiled`: the bundle `dist/fleare-server.mjs` (scripts/transpile.mjs);
- * or the source under tsx, as one node process (not through the tsx CLI) so that /proc sees the server itself.
+ * fleare-ts as `npm start` runs it, with `compiled`: the bundle, with npm start's node options; or the source
+ * under tsx, as one node process (not through the tsx CLI) so that /proc sees the server itself.
  */
 export const oursSpec = (
   compiled: boolean,
@@ -69,10 +70,10 @@ export const oursSpec = (
   name,
   args: [
     "--expose-gc",
-    ...(compiled ? [] : ["--import", "tsx"]),
+    ...(compiled ? startNodeOptions() : ["--import", "tsx"]),
     "--import",
     "./src/bench/gcOnSignal.mjs",
-    compiled ? "dist/fleare-server.mjs" : "src/main.ts",
+    compiled ? SERVER_BUNDLE : "src/main.ts",
     "--port",
     "0",
     "--config",
