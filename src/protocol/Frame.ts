@@ -26,36 +26,37 @@ const HEADER = 4
  * assembled from several chunks is its own buffer.
  */
 export class FrameSpans {
+  /** How many frames the list holds (the arrays may be longer: a reused list keeps its capacity). */
+  length = 0
   bufs: Array<Buffer> = []
   starts: Array<number> = []
   ends: Array<number> = []
 
-  get length(): number {
-    return this.bufs.length
-  }
-
   add(buf: Buffer, start: number, end: number): void {
-    this.bufs.push(buf)
-    this.starts.push(start)
-    this.ends.push(end)
+    const i = this.length++
+    this.bufs[i] = buf
+    this.starts[i] = start
+    this.ends[i] = end
   }
 
-  /** Empties the list, to be filled again (a scratch list reused across reads). */
+  /** Empties the list, to be filled again (a scratch list reused across reads); it lets go of the buffers. */
   clear(): void {
-    this.bufs.length = 0
-    this.starts.length = 0
-    this.ends.length = 0
+    for (let i = 0; i < this.length; i++) this.bufs[i] = NO_BUFFER
+    this.length = 0
   }
 
   /** A copy that does not change when this list is cleared and reused. */
   copy(): FrameSpans {
     const c = new FrameSpans()
-    c.bufs = this.bufs.slice()
-    c.starts = this.starts.slice()
-    c.ends = this.ends.slice()
+    c.length = this.length
+    c.bufs = this.bufs.slice(0, this.length)
+    c.starts = this.starts.slice(0, this.length)
+    c.ends = this.ends.slice(0, this.length)
     return c
   }
 }
+
+const NO_BUFFER = Buffer.alloc(0)
 
 export class FrameDecoder {
   /** A header split across chunks: its value so far and how many of its bytes have arrived. */
@@ -77,7 +78,8 @@ export class FrameDecoder {
   push(chunk: Buffer): DecodeResult {
     const spans = new FrameSpans()
     const violation = this.pushSpans(chunk, spans)
-    const frames = spans.bufs.map((buf, i) => buf.subarray(spans.starts[i], spans.ends[i]))
+    const frames: Array<Buffer> = []
+    for (let i = 0; i < spans.length; i++) frames.push(spans.bufs[i]!.subarray(spans.starts[i], spans.ends[i]))
     return { frames, violation }
   }
 

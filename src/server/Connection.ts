@@ -32,7 +32,7 @@ import {
   Unauthorized,
   UnknownCommand
 } from "../errors.js"
-import { FrameDecoder, FrameSpans, violationMessage } from "../protocol/Frame.js"
+import { FrameDecoder, FrameSpans, type FrameViolation, violationMessage } from "../protocol/Frame.js"
 import { decodeCommandInto, type FrameWriter, type NameSpan } from "../protocol/Message.js"
 import { errorText, type OkResult } from "../protocol/Reply.js"
 import { AuthMessages, type AccountsShape } from "../session/Accounts.js"
@@ -153,7 +153,7 @@ class ConnectionActor {
   /** Runs frames from `from` synchronously until the end or a frame that needs the fiber. */
   private runFrames(frames: FrameSpans, from: number): Stop | undefined {
     const { bufs, starts, ends } = frames
-    for (let i = from; i < bufs.length; i++) {
+    for (let i = from; i < frames.length; i++) {
       const frame = bufs[i]!
       const args = decodeCommandInto(frame, name, starts[i]!, ends[i]!)
       if (args === undefined) {
@@ -192,18 +192,17 @@ class ConnectionActor {
     return undefined
   }
 
-  /** Decodes a read's chunks and runs its frames synchronously as far as they go (the hot path). */
-  private startRead(chunks: ReadonlyArray<Buffer>, now: bigint): Read {
+  /** Decodes a read's chunk(s) and runs its frames synchronously as far as they go (the hot path). */
+  private startRead(chunks: Buffer | ReadonlyArray<Buffer>, now: bigint): Read {
     const frames = scratchFrames
     frames.clear()
-    let fatal: ProtocolError | undefined
-    for (const chunk of chunks) {
-      const violation = this.decoder.pushSpans(chunk, frames)
-      if (violation !== undefined) {
-        fatal = new ProtocolError({ message: violationMessage(violation), fatal: true })
-        break
-      }
-    }
+    let violation: FrameViolation | undefined
+    if (chunks instanceof Uint8Array) violation = this.decoder.pushSpans(chunks, frames)
+    else
+      for (let i = 0; i < chunks.length && violation === undefined; i++)
+        violation = this.decoder.pushSpans(chunks[i]!, frames)
+    const fatal =
+      violation === undefined ? undefined : new ProtocolError({ message: violationMessage(violation), fatal: true })
     const stop = frames.length > 0 ? this.runFrames(frames, 0) : undefined
     // A read the fiber must finish outlives this synchronous pass: it keeps its own copy of the spans.
     return { frames: stop === undefined ? frames : frames.copy(), stop, now, fatal }
@@ -221,7 +220,7 @@ class ConnectionActor {
     const now = this.clock.unsafeCurrentTimeNanos()
     if (!current.session.touch(now)) return "decline"
     this.ctx = this.contextAt(current, now)
-    const read = this.startRead([chunk], now)
+    const read = this.startRead(chunk, now)
     if (read.stop === undefined && read.fatal === undefined) {
       const out = this.takeOutput()
       // Writes are acknowledged once durable: the log calls back in order, without waking this fiber.
