@@ -39,6 +39,11 @@ export interface Memory {
   readonly idleRss: number
   readonly bytesPerKey: number
   readonly bytesPerConnection: number
+  /**
+   * The same at steady state: measured on a fresh process, both readings after a long idle time and a GC, once
+   * V8 has given back the memory of the burst of handshakes; undefined when not measured.
+   */
+  readonly steadyBytesPerConnection: number | undefined
   /** Errors while loading the keys: the per-key figure is void if there are any. */
   readonly keyErrors: ErrorTally
   readonly peakRss: number
@@ -53,6 +58,8 @@ export interface BenchRun {
   readonly context: ReadonlyArray<string>
   readonly keys: number
   readonly idleConnections: number
+  /** The idle time before each steady-state reading, in seconds. */
+  readonly steadySeconds: number
   readonly cells: ReadonlyArray<Cell>
   readonly memory: ReadonlyArray<Memory>
 }
@@ -176,11 +183,21 @@ export const renderReport = (run: BenchRun): { readonly markdown: string; readon
       ma.keyErrors.total === 0
     ),
     memRow(
-      `RSS growth per idle authenticated connection (${fmtInt(run.idleConnections)}, after GC)`,
+      `RSS growth per idle authenticated connection (${fmtInt(run.idleConnections)}, 1 s after connecting, after GC)`,
       kb,
       (m) => m.bytesPerConnection,
       TARGETS.bytesPerConnection
     ),
+    ...(ma.steadyBytesPerConnection === undefined
+      ? []
+      : [
+          memRow(
+            `the same at steady state (fresh process; before and after: ${run.steadySeconds} s idle, then GC)`,
+            kb,
+            (m) => m.steadyBytesPerConnection ?? Number.NaN,
+            TARGETS.bytesPerConnection
+          )
+        ]),
     `| peak / final RSS over the throughput matrix | ${mb(ma.peakRss)} / ${mb(ma.endRss)} | ${mbase ? `${mb(mbase.peakRss)} / ${mb(mbase.endRss)}` : "-"} | - | - |`,
     "",
     ...(errorNotes.length > 0 ? ["Errors:", "", ...errorNotes, ""] : []),

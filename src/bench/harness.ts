@@ -39,6 +39,7 @@ interface HarnessOptions {
   readonly warmup: number
   readonly keys: number
   readonly idleConnections: number
+  readonly steadySeconds: number
   readonly baseline: string | undefined
   readonly out: string | undefined
 }
@@ -56,6 +57,7 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
       warmup: { type: "string" },
       keys: { type: "string" },
       "idle-connections": { type: "string" },
+      "steady-seconds": { type: "string" },
       baseline: { type: "string" },
       "no-baseline": { type: "boolean" },
       out: { type: "string" },
@@ -65,7 +67,7 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
   })
   if (values.help) {
     console.log(`usage: npm run bench -- [--quick] [--rounds N] [--seconds S] [--warmup S] [--keys N]
-       [--idle-connections N] [--baseline PATH | --no-baseline] [--out FILE | --no-append]
+       [--idle-connections N] [--steady-seconds S] [--baseline PATH | --no-baseline] [--out FILE | --no-append]
 
   --quick              1 round, 1 s per cell, 100,000 keys: about a minute
   --compiled           run dist/fleare-server.mjs, as npm start does (the default; built first)
@@ -75,6 +77,7 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
   --warmup S           unmeasured seconds before each cell                       [0.5]
   --keys N             keys for the RSS-per-key measurement                      [1000000]
   --idle-connections N connections for the RSS-per-connection measurement       [1000]
+  --steady-seconds S   idle time before each steady-state reading (0: skip it)   [25]
   --baseline PATH      the baseline server        [../shared/tools/fleare-mock-server.mjs]
   --out FILE           the report is appended here                      [docs/PERFORMANCE.md]`)
     process.exit(0)
@@ -101,6 +104,7 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
     warmup: num("warmup", values.warmup, quick ? 0.2 : 0.5, 0),
     keys: Math.floor(num("keys", values.keys, quick ? 100_000 : 1_000_000, 1000)),
     idleConnections: Math.floor(num("idle-connections", values["idle-connections"], 1000, 10)),
+    steadySeconds: num("steady-seconds", values["steady-seconds"], 25, 0),
     baseline: baseline !== undefined && existsSync(baseline) ? baseline : undefined,
     out: values["no-append"] ? undefined : (values.out ?? join(packageRoot, "docs/PERFORMANCE.md"))
   }
@@ -139,6 +143,28 @@ const measureKeys = async (spec: TargetSpec, keys: number): Promise<{ bytesPerKe
     errors.merge(r.errors)
     if (r.received !== keys) errors.add(`SET: ${keys - r.received} of ${keys} keys not acknowledged`)
     return { bytesPerKey: (after - before) / keys, errors }
+  } finally {
+    await t.stop()
+  }
+}
+
+/**
+ * RSS growth per idle authenticated connection at steady state, on a fresh server: both readings after `seconds`
+ * of idle time and a full GC. A burst of handshakes grows V8's young generation (it doubles whenever what
+ * survives outgrows it) and V8 gives that memory back only after some idle time, so the reading 1 s after
+ * connecting includes it; this one is what the connections themselves keep.
+ */
+const measureSteadyConnections = async (spec: TargetSpec, n: number, seconds: number): Promise<number> => {
+  const t = await startTarget(spec)
+  try {
+    const before = await settledRss(t, seconds * 1000)
+    const sockets = await connectAll(authOf(t), n)
+    try {
+      const after = await settledRss(t, seconds * 1000)
+      return (after - before) / n
+    } finally {
+      for (const s of sockets) s.destroy()
+    }
   } finally {
     await t.stop()
   }
@@ -278,7 +304,16 @@ const main = async (): Promise<number> => {
     keyFigures.push(await measureKeys(spec, o.keys))
   }
 
-  // 2. Idle RSS and per-connection RSS, then the throughput matrix, on the same fresh processes.
+  // 2. Per-connection RSS at steady state, each server fresh (both at once: they only wait).
+  if (o.steadySeconds > 0)
+    log(`memory: ${fmtInt(o.idleConnections)} idle connections at steady state (${o.steadySeconds} s idle) ...`)
+  const steady = await Promise.all(
+    specs.map((spec) =>
+      o.steadySeconds > 0 ? measureSteadyConnections(spec, o.idleConnections, o.steadySeconds) : undefined
+    )
+  )
+
+  // 3. Idle RSS and per-connection RSS, then the throughput matrix, on the same fresh processes.
   const targets = await Promise.all(specs.map((s) => startTarget(s)))
   try {
     const idle: Array<{ idleRss: number; bytesPerConnection: number }> = []
@@ -306,6 +341,7 @@ const main = async (): Promise<number> => {
     }
     const memory: Array<Memory> = targets.map((t, i) => ({
       ...idle[i]!,
+      steadyBytesPerConnection: steady[i],
       bytesPerKey: keyFigures[i]!.bytesPerKey,
       keyErrors: keyFigures[i]!.errors,
       peakRss: t.peakRss(),
@@ -321,6 +357,7 @@ const main = async (): Promise<number> => {
       ],
       keys: o.keys,
       idleConnections: o.idleConnections,
+      steadySeconds: o.steadySeconds,
       cells: cells.map((c, i) => ({ ...c, runs: runs[i]! })),
       memory
     })

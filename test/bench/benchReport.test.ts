@@ -31,6 +31,7 @@ const memory = (o: Partial<Memory> = {}): Memory => ({
   idleRss: 50 * 1048576,
   bytesPerKey: 250,
   bytesPerConnection: 12 * 1024,
+  steadyBytesPerConnection: undefined,
   keyErrors: new ErrorTally(),
   peakRss: 200 * 1048576,
   endRss: 150 * 1048576,
@@ -42,11 +43,13 @@ const base = (cells: BenchRun["cells"], mem: ReadonlyArray<Memory> = [memory(), 
   context: ["C"],
   keys: 1000,
   idleConnections: 100,
+  steadySeconds: 25,
   cells,
   memory: mem
 })
 
-const rowsOf = (md: string) => md.split("\n").filter((l) => /^\| (PING|SET|GET|SESSION|NUM\.INCR|idle|RSS) /.test(l))
+const rowsOf = (md: string) =>
+  md.split("\n").filter((l) => /^\| (PING|SET|GET|SESSION|NUM\.INCR|idle|RSS|the same) /.test(l))
 
 describe("renderReport", () => {
   it("takes medians over rounds and judges ops/s and CPU ratios against the targets", () => {
@@ -86,10 +89,21 @@ describe("renderReport", () => {
     expect(rowsOf(markdown)).toEqual([
       "| idle RSS after start | 81.0 MB | 50.0 MB | <= 80.0 MB | FAIL |",
       "| RSS growth per key (1,000 keys x 100 B, SET pipelined, after GC; coarse below 1,000,000 keys) | 250 B | 250 B | <= 260 B | FAIL |",
-      "| RSS growth per idle authenticated connection (100, after GC) | 14.0 KB | 12.0 KB | <= 14.0 KB | PASS |"
+      "| RSS growth per idle authenticated connection (100, 1 s after connecting, after GC) | 14.0 KB | 12.0 KB | <= 14.0 KB | PASS |"
     ])
     expect(markdown).toContain("- fleare-ts key loading: 1 x SET: Error full")
     expect(failures).toBe(2)
+  })
+
+  it("adds the steady-state connection row when it was measured, judged against the same target", () => {
+    const steady = (kb: number) => memory({ bytesPerConnection: 23 * 1024, steadyBytesPerConnection: kb * 1024 })
+    const { markdown, failures } = renderReport(base([], [steady(6), steady(8)]))
+    expect(rowsOf(markdown).slice(2)).toEqual([
+      "| RSS growth per idle authenticated connection (100, 1 s after connecting, after GC) | 23.0 KB | 23.0 KB | <= 14.0 KB | FAIL |",
+      "| the same at steady state (fresh process; before and after: 25 s idle, then GC) | 6.0 KB | 8.0 KB | <= 14.0 KB | PASS |"
+    ])
+    expect(failures).toBe(1)
+    expect(renderReport(base([], [steady(15), steady(8)])).failures).toBe(2)
   })
 
   it("without a baseline, reports fleare-ts alone with no ratios", () => {
