@@ -69,7 +69,7 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
     console.log(`usage: npm run bench -- [--quick] [--rounds N] [--seconds S] [--warmup S] [--keys N]
        [--idle-connections N] [--steady-seconds S] [--baseline PATH | --no-baseline] [--out FILE | --no-append]
 
-  --quick              1 round, 1 s per cell, 100,000 keys: about a minute
+  --quick              1 round, 1 s per cell, 100,000 keys: about two minutes
   --compiled           run dist/fleare-server.mjs, as npm start does (the default; built first)
   --tsx                run src/main.ts under tsx instead
   --rounds N           interleaved rounds per cell, medians reported            [3]
