@@ -3,7 +3,8 @@
  * ("EnsureUnmarshal") and Go's integer parsing.
  */
 import { fail, type CommandFailed } from "../errors.js"
-import { type Json, parse } from "../protocol/GoJson.js"
+import type { Json } from "../protocol/gojson/Json.js"
+import { parse } from "../protocol/gojson/Parse.js"
 
 /** Fleare's text for a key that is empty or longer than 200 bytes. */
 export const KEY_ERROR_TEXT = "invalid key, must be a string and at least 1 to 200 characters long"

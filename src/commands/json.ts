@@ -6,15 +6,9 @@
  * error. Every write stores a new value, which discards the key's TTL (§4.7).
  */
 import { CommandFailed, fail } from "../errors.js"
-import {
-  isJsonObject,
-  isValid,
-  type Json,
-  type JsonObject,
-  marshal,
-  parseObject,
-  parseStringMap
-} from "../protocol/GoJson.js"
+import { isJsonObject, type Json, type JsonObject } from "../protocol/gojson/Json.js"
+import { marshal } from "../protocol/gojson/Marshal.js"
+import { isValid, parseObject, parseStringMap } from "../protocol/gojson/Parse.js"
 import { deepMerge, getPath, removePath, setPath } from "../store/JsonPath.js"
 import type { Entry } from "../store/Keyspace.js"
 import { anyCount, checkKeyedArgs, ensureUnmarshal } from "./args.js"

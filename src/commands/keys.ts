@@ -2,7 +2,10 @@
  * Generic key commands: SET, GET, EXISTS, DELETE.
  */
 import { CommandFailed, fail } from "../errors.js"
-import { GoType, type Json, type JsonObject, marshal, parseObject, unmarshalTypeError } from "../protocol/GoJson.js"
+import type { Json, JsonObject } from "../protocol/gojson/Json.js"
+import { marshal } from "../protocol/gojson/Marshal.js"
+import { parseObject } from "../protocol/gojson/Parse.js"
+import { GoType, unmarshalTypeError } from "../protocol/gojson/UnmarshalTypeError.js"
 import { getPath } from "../store/JsonPath.js"
 import { storedText, type Value } from "../store/Value.js"
 import { checkKey, checkKeyedArgs, keyMustBeProvided } from "./args.js"

@@ -5,7 +5,10 @@
  * Argument checks run in Fleare's order, which decides which error a bad request gets.
  */
 import { CommandFailed, fail } from "../errors.js"
-import { type Json, marshal, parse, unmarshalTypeError } from "../protocol/GoJson.js"
+import type { Json } from "../protocol/gojson/Json.js"
+import { marshal } from "../protocol/gojson/Marshal.js"
+import { parse } from "../protocol/gojson/Parse.js"
+import { unmarshalTypeError } from "../protocol/gojson/UnmarshalTypeError.js"
 import type { OkResult } from "../protocol/Reply.js"
 import { findMatches, updateMatches } from "../store/ListExpr.js"
 import type { KeyspaceShape } from "../store/Keyspace.js"

@@ -10,15 +10,10 @@
  * returns any key's bytes; MAP.CSET and MAP.DEL without a field ignore the kind.
  */
 import { fail, type CommandFailed } from "../errors.js"
-import {
-  GoType,
-  type Json,
-  type JsonObject,
-  marshal,
-  type ObjectParseResult,
-  parseObject,
-  unmarshalTypeError
-} from "../protocol/GoJson.js"
+import type { Json, JsonObject } from "../protocol/gojson/Json.js"
+import { marshal } from "../protocol/gojson/Marshal.js"
+import { type ObjectParseResult, parseObject } from "../protocol/gojson/Parse.js"
+import { GoType, unmarshalTypeError } from "../protocol/gojson/UnmarshalTypeError.js"
 import { storedText, type Value } from "../store/Value.js"
 import { checkKey, ensureUnmarshal } from "./args.js"
 import { syncCommand, type CommandSpec } from "./Command.js"

@@ -13,7 +13,7 @@
  * overwrites a key of any kind. Every write stores a new value, which discards the key's TTL (§4.7).
  */
 import { fail, type CommandFailed } from "../errors.js"
-import { formatNumber } from "../protocol/GoJson.js"
+import { formatNumber } from "../protocol/gojson/Marshal.js"
 import { parseStorableNumber } from "../store/GoNumber.js"
 import { checkKeyedArgs } from "./args.js"
 import { syncCommand, type CommandContext, type CommandSpec } from "./Command.js"

@@ -2,7 +2,8 @@
  * STATUS: the server's and shards' state, in Fleare's shape with true values.
  */
 import * as Effect from "effect/Effect"
-import { type Json, marshal } from "../protocol/GoJson.js"
+import type { Json } from "../protocol/gojson/Json.js"
+import { marshal } from "../protocol/gojson/Marshal.js"
 import type { ListenAddress } from "../server/Transport.js"
 import { formatRfc3339Nano } from "../session/Timestamp.js"
 import { type CommandContext, type CommandSpec, effectCommand } from "./Command.js"

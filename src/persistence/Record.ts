@@ -16,7 +16,7 @@
  *
  * `RecordWriter` encodes into a growing buffer with no allocation per record; `decodeRecord` reads one record.
  */
-import { parse } from "../protocol/GoJson.js"
+import { parse } from "../protocol/gojson/Parse.js"
 import { KindNumber, storedText, type Value } from "../store/Value.js"
 import { crc32c } from "./Crc32c.js"
 

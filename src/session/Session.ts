@@ -3,7 +3,7 @@
  * what Fleare's `SESSION` returns (Go struct field order, capitalised user keys, masked password).
  */
 import type { Role } from "./Role.js"
-import { quote } from "../protocol/GoJson.js"
+import { quote } from "../protocol/gojson/Marshal.js"
 import { formatRfc3339Nano } from "./Timestamp.js"
 
 /** Session status constants, as Fleare numbers them. */

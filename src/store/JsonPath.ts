@@ -5,7 +5,7 @@
  * copies the objects along the path and shares the rest, and a path of any length cannot overflow the stack.
  */
 import { fail, type CommandFailed } from "../errors.js"
-import { isJsonObject, type Json, type JsonObject } from "../protocol/GoJson.js"
+import { isJsonObject, type Json, type JsonObject } from "../protocol/gojson/Json.js"
 
 const hasOwn = (o: JsonObject, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k)
 

@@ -5,7 +5,7 @@
  * back with Go's `strconv.ParseBool` / `ParseFloat` rules, so `1` equals `true` and `1e+06` equals `1000000`.
  * Pure functions, no state: the command handlers call `compileListExpr` once per request.
  */
-import type { Json } from "../protocol/GoJson.js"
+import type { Json } from "../protocol/gojson/Json.js"
 import { parseGoFloat } from "./GoNumber.js"
 
 /** The operators, in the order Fleare tries them: the first one found decides. */

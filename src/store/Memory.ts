@@ -2,7 +2,7 @@
  * The keyspace's memory bookkeeping: the byte estimate of an entry, the heap that finds expired keys without
  * scanning, and the eviction policies that pick which key to drop when `memory.max_size_mb` is reached.
  */
-import type { Json } from "../protocol/GoJson.js"
+import type { Json } from "../protocol/gojson/Json.js"
 import { utf8Length } from "../protocol/Utf8.js"
 import type { Value } from "./Value.js"
 

@@ -3,7 +3,8 @@
  * stored: a write builds a new value and stores it in one synchronous step, so a command's read-modify-write is
  * atomic and a background snapshot can read a consistent value without copying.
  */
-import { formatNumber, type Json, marshal } from "../protocol/GoJson.js"
+import type { Json } from "../protocol/gojson/Json.js"
+import { formatNumber, marshal } from "../protocol/gojson/Marshal.js"
 
 /** Fleare's kind numbers (`internal/store/object.go`); Set (4) is unused upstream too. */
 export const KindNumber = { Default: 0, String: 1, Number: 2, Map: 3, List: 5, JSON: 6 } as const

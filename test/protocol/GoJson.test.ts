@@ -1,15 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import {
-  goKindName,
-  GoType,
-  isValid,
-  marshal,
-  parse,
-  parseObject,
-  parseStringMap,
-  quoteChar,
-  unmarshalTypeError
-} from "../../src/protocol/GoJson.js"
+import { marshal } from "../../src/protocol/gojson/Marshal.js"
+import { isValid, parse, parseObject, parseStringMap } from "../../src/protocol/gojson/Parse.js"
+import { quoteChar } from "../../src/protocol/gojson/Scanner.js"
+import { goKindName, GoType, unmarshalTypeError } from "../../src/protocol/gojson/UnmarshalTypeError.js"
 
 /** The error text of `parse`, or "ok". Every expected text below was checked against Go's encoding/json. */
 const errorOf = (text: string): string => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { CommandFailed } from "../../src/errors.js"
-import { type JsonObject, marshal } from "../../src/protocol/GoJson.js"
+import type { JsonObject } from "../../src/protocol/gojson/Json.js"
+import { marshal } from "../../src/protocol/gojson/Marshal.js"
 import { deepMerge, getPath, removePath, setPath } from "../../src/store/JsonPath.js"
 
 /** Deep-freezes a value so any mutation of an input throws in strict mode. */

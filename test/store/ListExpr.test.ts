@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import type { Json } from "../../src/protocol/GoJson.js"
+import type { Json } from "../../src/protocol/gojson/Json.js"
 import {
   elementMatches,
   equalFold,
