@@ -18,6 +18,7 @@ import { fileStamp, syncDirectory } from "./files.js"
 import { type ScanResult, scanLog } from "./LogFile.js"
 import { MAGIC, type WalRecord } from "./Record.js"
 import * as nodePath from "node:path"
+import { mib } from "./sizes.js"
 
 /** The state a log describes: every key's last value and absolute expiry, as the records left them. */
 export class ReplayState {
@@ -73,8 +74,6 @@ export interface RecoverResult {
   /** Where the damaged file was copied when `repair` truncated it. */
   readonly repairedCopy: string | undefined
 }
-
-const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1)
 
 /**
  * Reads the log at `path` into a `ReplayState`, with a progress line about once a second. Fails with `WalCorrupt`
