@@ -16,6 +16,7 @@ import * as nodePath from "node:path"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { Keyspace, type KeyspaceShape } from "../store/Keyspace.js"
 import { runBackups } from "./Backup.js"
+import { lockDirectory } from "./DirLock.js"
 import { Durability } from "./Durability.js"
 import { ioError, type PersistenceError, type WalCorrupt } from "./errors.js"
 import { fileStamp, renameDurably, syncDirectory } from "./files.js"
@@ -78,6 +79,8 @@ const make = Effect.gen(function* () {
     const dir = nodePath.resolve(persistence.path)
     const path = nodePath.join(dir, LOG_FILE)
     yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(ioError(`cannot create ${dir}`)))
+    // Before anything in the directory is touched; released after the log is closed (finalizers run in reverse).
+    yield* lockDirectory(fs, dir)
     // A compaction the last run did not finish: the log itself is complete.
     const stale = `${path}.rewrite`
     if (yield* exists(fs, stale)) {
