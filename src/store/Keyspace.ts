@@ -18,7 +18,7 @@ import type * as Duration from "effect/Duration"
 import type * as Scope from "effect/Scope"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { fail, type CommandFailed } from "../errors.js"
-import { ENTRY_OVERHEAD_BYTES, entryBytes, type EvictionPolicy, ExpiryHeap, makeTracker, utf8Bytes } from "./Memory.js"
+import { entryBytes, type EvictionPolicy, ExpiryHeap, keyEntryBytes, makeTracker, scalarBytes } from "./Memory.js"
 import { shardOf } from "./Shards.js"
 import type { Value } from "./Value.js"
 
@@ -146,9 +146,6 @@ const bareOf = (value: Value): Bare | undefined =>
 const valueOfBare = (bare: Bare): Value =>
   typeof bare === "string" ? { kind: "Default", value: bare } : { kind: "Number", value: bare }
 
-/** `valueBytes` of a bare value, without making the value. */
-const bareBytes = (bare: Bare): number => (typeof bare === "string" ? utf8Bytes(bare) : 8)
-
 const DEFAULT_SWEEP_LIMIT = 1000
 
 const makeMemory = (options: MemoryOptions): KeyspaceShape => {
@@ -190,12 +187,12 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   const storeBare = (key: string, bare: Bare, old: Bare | undefined): void => {
     if (old === undefined) {
       const shard = shardOf(key, shardCount)
-      const bytes = ENTRY_OVERHEAD_BYTES + utf8Bytes(key) + bareBytes(bare)
+      const bytes = keyEntryBytes(key) + scalarBytes(bare)
       shardKeys[shard]! += 1
       shardBytes[shard]! += bytes
       usedBytes += bytes
     } else {
-      const delta = bareBytes(bare) - bareBytes(old)
+      const delta = scalarBytes(bare) - scalarBytes(old)
       if (delta !== 0) {
         shardBytes[shardOf(key, shardCount)]! += delta
         usedBytes += delta

@@ -44,14 +44,16 @@ export const jsonBytes = (root: Json): number => {
   return total
 }
 
-/** Estimated bytes of a stored value: its text's UTF-8 bytes, 8 for a number, `jsonBytes` for maps and lists. */
+/** Estimated bytes of a plain text or number value: the text's UTF-8 bytes, 8 for a number (a float64). */
+export const scalarBytes = (v: string | number): number => (typeof v === "string" ? utf8Bytes(v) : 8)
+
+/** Estimated bytes of a stored value: `scalarBytes` for text and numbers, `jsonBytes` for maps and lists. */
 export const valueBytes = (v: Value): number => {
   switch (v.kind) {
     case "Default":
     case "String":
-      return utf8Bytes(v.value)
     case "Number":
-      return 8
+      return scalarBytes(v.value)
     case "JSON":
       return utf8Bytes(v.text)
     case "Map":
@@ -64,8 +66,10 @@ export const valueBytes = (v: Value): number => {
  * The estimate the memory limit and STATUS's `total_size` use for one entry:
  * `ENTRY_OVERHEAD_BYTES + UTF-8 bytes of the key + valueBytes(value)`.
  */
-export const entryBytes = (key: string, value: Value): number =>
-  ENTRY_OVERHEAD_BYTES + utf8Bytes(key) + valueBytes(value)
+export const entryBytes = (key: string, value: Value): number => keyEntryBytes(key) + valueBytes(value)
+
+/** The part of `entryBytes` that does not depend on the value: the fixed overhead and the key. */
+export const keyEntryBytes = (key: string): number => ENTRY_OVERHEAD_BYTES + utf8Bytes(key)
 
 /** A min-heap by `expiresAt`: the next key to expire is always at the top. */
 export class ExpiryHeap<T extends { readonly expiresAt: bigint }> {
