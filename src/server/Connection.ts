@@ -283,19 +283,25 @@ class ConnectionActor {
   private continueAfter(read: Read): Effect.Effect<void> {
     if (read.stop === undefined && read.fatal === undefined) {
       // The common case: every frame ran synchronously; only durability may still need the fiber.
-      const out = this.takeOutput()
-      const barrier = this.deps.services.durability.barrier()
-      if (barrier === undefined) {
-        if (out !== undefined) this.conn.write(out)
-        return this.next
-      }
-      return Effect.flatMap(this.writeWhenDurable(barrier, out), (close) => (close ? Effect.void : this.next))
+      const waiting = this.flushOutput()
+      if (waiting === undefined) return this.next
+      return Effect.flatMap(waiting, (close) => (close ? Effect.void : this.next))
     }
     return Effect.flatMap(this.finishRead(read), (close) => (close ? Effect.void : this.next))
   }
 
-  /** Writes `out` once `barrier` is done; true (close) if the writes could not be made durable. */
-  private writeWhenDurable(barrier: Effect.Effect<void, unknown>, out: Buffer | undefined): Effect.Effect<boolean> {
+  /**
+   * Sends the replies encoded so far, once they are as durable as promised: `undefined` when they were written
+   * at once (nothing to wait for), else the wait, which answers true (close) if the writes could not be made
+   * durable.
+   */
+  private flushOutput(): Effect.Effect<boolean> | undefined {
+    const out = this.takeOutput()
+    const barrier = this.deps.services.durability.barrier()
+    if (barrier === undefined) {
+      if (out !== undefined) this.conn.write(out)
+      return undefined
+    }
     return Effect.flatMap(Effect.exit(barrier), (durable) => {
       // Acknowledge nothing that is not yet as durable as promised.
       if (Exit.isFailure(durable)) return Effect.as(Effect.logError(DURABILITY_FAILED, durable.cause), true)
@@ -310,10 +316,8 @@ class ConnectionActor {
     return Effect.gen(function* () {
       const close = read.stop === undefined ? false : yield* self.runRest(read.frames, read.stop, read.now)
       if (read.fatal !== undefined && !close) self.error(read.fatal)
-      const out = self.takeOutput()
-      const barrier = self.deps.services.durability.barrier()
-      if (barrier !== undefined && (yield* self.writeWhenDurable(barrier, out))) return true
-      if (barrier === undefined && out !== undefined) self.conn.write(out)
+      const waiting = self.flushOutput()
+      if (waiting !== undefined && (yield* waiting)) return true
       return close || read.fatal !== undefined
     })
   }
