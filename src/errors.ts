@@ -63,6 +63,7 @@ export type FleareErrorPrefix =
   | "InvalidIndexError"
   | "InvalidReferenceError"
   | "OutOfMemoryError"
+  | "PersistenceError"
 
 /** Every error a command may answer with. */
 export type CommandError =

@@ -60,7 +60,11 @@ export const ServerConfigSchema = Schema.Struct({
     rewrite_min_bytes: NonNegativeInt,
     rewrite_percentage: NonNegativeInt,
     /** How long a graceful shutdown waits for in-flight requests before closing their connections. */
-    shutdown_timeout_seconds: Schema.Number.pipe(Schema.nonNegative())
+    shutdown_timeout_seconds: Schema.Number.pipe(Schema.nonNegative()),
+    /** While the log cannot be written (a full disk): the first retry's delay, doubled per retry... */
+    retry_min_ms: PositiveInt,
+    /** ...up to this. */
+    retry_max_ms: PositiveInt
   }),
   shard: Schema.Struct({ mode: Schema.String, shard_count: PositiveInt }),
   backup: Schema.Struct({

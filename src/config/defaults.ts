@@ -24,7 +24,9 @@ export const embeddedDefaults = {
     fsync: "always",
     rewrite_min_bytes: 64 * 1024 * 1024,
     rewrite_percentage: 100,
-    shutdown_timeout_seconds: 10
+    shutdown_timeout_seconds: 10,
+    retry_min_ms: 100,
+    retry_max_ms: 5000
   },
   shard: { mode: "local", shard_count: 2 },
   backup: { enable: false, interval_minutes: 60, backup_dir: "./backups", keep: 5 },

@@ -21,6 +21,7 @@ import { syncDirectory, writeSnapshot } from "./files.js"
 import type { FsyncPolicy, FsyncScheduler } from "./Fsync.js"
 import { openFile } from "./OpenFile.js"
 import { RecordWriter } from "./Record.js"
+import { failLog } from "./WalRetry.js"
 import type { SwitchRequest, WalState } from "./WalState.js"
 import { mib } from "./sizes.js"
 
@@ -90,9 +91,12 @@ export const makeCompaction = (
         // The old log is still the log: the covered records go there, as any batch would.
         if (coveredBatch !== undefined) {
           const wrote = yield* Effect.exit(s.current.file.writeAll(covered))
-          if (Exit.isFailure(wrote)) s.fail(`cannot write ${path}`, wrote.cause)
-          else {
+          if (Exit.isFailure(wrote)) {
+            s.unwritten.push(covered)
+            yield* failLog(s, `cannot write ${path}`, wrote.cause)
+          } else {
             s.bytes += covered.length
+            s.written(covered, policy !== "no")
             if (policy === "always") startSync(s.current.file, coveredBatch.seq)
             else {
               s.dirty = true
@@ -106,12 +110,14 @@ export const makeCompaction = (
       const old = s.current
       s.current = req.tmp
       req.adopted = true
-      s.bytes = req.tmpBytes + tail.length
+      // The new file was fsynced whole before the rename.
+      s.resetDurable(req.tmpBytes + tail.length)
       s.baseBytes = s.bytes
-      s.dirty = false
       yield* Scope.close(old.scope, Exit.void)
       if (Exit.isFailure(dirSynced)) {
-        s.fail(`cannot sync directory ${dir}`, dirSynced.cause)
+        // The file is whole and synced; its name is not yet: the retry syncs the directory.
+        s.dirUnsynced = true
+        yield* failLog(s, `cannot sync directory ${dir}`, dirSynced.cause)
         return Deferred.unsafeDone(req.done, Exit.failCause(dirSynced.cause))
       }
       if (coveredBatch !== undefined) s.settleUpTo(coveredBatch.seq)

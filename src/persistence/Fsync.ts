@@ -11,6 +11,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Schedule from "effect/Schedule"
 import { syncFile } from "./OpenFile.js"
+import { failLog } from "./WalRetry.js"
 import type { WalState } from "./WalState.js"
 
 /** When a write counts as durable (`persistence.fsync`). */
@@ -60,16 +61,16 @@ export const makeFsyncScheduler = (
   // Starts an fsync covering every write so far; when it ends, the batches up to `upTo` are durable.
   const startSync = (file: FileSystem.File, upTo: number): void => {
     syncsRunning += 1
+    const at = s.bytes
     s.runFork(
       Effect.exit(sync(file)).pipe(
         Effect.flatMap((exit) =>
           Effect.gen(function* () {
             syncsRunning -= 1
-            if (Exit.isSuccess(exit)) s.settleUpTo(upTo)
-            else if (s.failure === undefined) {
-              s.fail(`cannot sync ${path}`, exit.cause)
-              yield* Effect.logError("write-ahead log fsync failed: no further write can be acknowledged", exit.cause)
-            }
+            if (Exit.isSuccess(exit)) {
+              s.markSynced(at)
+              s.settleUpTo(upTo)
+            } else yield* failLog(s, `cannot sync ${path}`, exit.cause)
             if (syncsRunning === 0) {
               const idle = syncsIdle
               syncsIdle = []
@@ -89,14 +90,13 @@ export const makeFsyncScheduler = (
     syncDue = false
     if (!s.dirty || syncing !== undefined || s.failure !== undefined) return
     s.dirty = false
+    const at = s.bytes
     syncing = s.runFork(
       sync(s.current.file).pipe(
-        Effect.catchAll((e) =>
-          Effect.zipRight(
-            Effect.sync(() => s.fail(`cannot sync ${path}`, e)),
-            Effect.logError("write-ahead log fsync failed: no further write can be acknowledged", e)
-          )
-        ),
+        Effect.matchEffect({
+          onSuccess: () => Effect.sync(() => s.markSynced(at)),
+          onFailure: (e) => failLog(s, `cannot sync ${path}`, e)
+        }),
         Effect.ensuring(
           Effect.sync(() => {
             syncing = undefined

@@ -99,7 +99,8 @@ const make = Effect.gen(function* () {
       fsync: persistence.fsync,
       rewriteMinBytes: persistence.rewrite_min_bytes,
       rewritePercentage: persistence.rewrite_percentage,
-      keyspace
+      keyspace,
+      retry: { minMillis: persistence.retry_min_ms, maxMillis: persistence.retry_max_ms }
     })
     keyspace.observe(wal.observer)
     // Runs before the log's own close: changes after this are not logged (none come: connections are done).

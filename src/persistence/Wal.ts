@@ -12,14 +12,20 @@
  *
  * Compaction rewrites the file in the background, without blocking clients (see `Compaction.ts`).
  *
- * A failed write or fsync is sticky: nothing after it can be acknowledged, so every later barrier fails and the
- * connections close without replies (the file's state after a failed write is unknown).
+ * A failed write or fsync (a full disk, an I/O error) puts the log in a failing state (see `WalRetry.ts`): every
+ * batch waiting to be durable fails (its writes are answered `PersistenceError`, never acknowledged), write
+ * commands are refused up front (`durability.failure()`), and the writer retries with backoff: it truncates the
+ * file to the last offset known durable and writes again everything after it, so no torn or doubled record
+ * remains. Records appended meanwhile (writes that ran before the failure was seen, expiries) are kept and
+ * written by the retry. Once a retry succeeds, writes are accepted again.
  *
  * This module is the log as a service: its options, what it offers, and its start and close. The parts share a
  * `WalState`; the writer is in `WalWriter.ts`, the fsyncs in `Fsync.ts`, the file handles in `OpenFile.ts`.
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Runtime from "effect/Runtime"
@@ -33,6 +39,7 @@ import { type FsyncPolicy, makeFsyncScheduler } from "./Fsync.js"
 import { openFile } from "./OpenFile.js"
 import { WalState } from "./WalState.js"
 import { makeWriter } from "./WalWriter.js"
+import { type RetryOptions, defaultRetry } from "./WalRetry.js"
 import { mib } from "./sizes.js"
 
 /** How the log is kept. */
@@ -51,6 +58,8 @@ export interface WalOptions {
    * the cost of an fsync on Linux) or the FileSystem's `fsync`.
    */
   readonly syncMethod?: "fdatasync" | "fsync"
+  /** How often a failing log is retried (`persistence.retry_min_ms` / `retry_max_ms`). */
+  readonly retry?: RetryOptions
 }
 
 /** Counters, for STATUS-like reporting and tests. */
@@ -67,6 +76,12 @@ export interface WalStats {
   readonly fsyncs: number
   /** Compactions completed. */
   readonly rewrites: number
+  /** While the log cannot be written: since when (Clock millis) and why; undefined while it can. */
+  readonly failing: { readonly sinceMillis: number; readonly reason: string } | undefined
+  /** Times the log entered the failing state since startup. */
+  readonly failures: number
+  /** Retries of a failing log since startup (successful or not). */
+  readonly retries: number
 }
 
 /** A running log. */
@@ -105,21 +120,20 @@ export const makeWal = (
       s.wake()
     }
 
+    // Changes made while the log is failing (expiries, writes that ran before the failure was seen) are kept:
+    // the retry writes them, so the log and memory agree again once it succeeds.
     const observer: KeyspaceObserver = {
       set: (key, value, expiresAt) => {
-        if (s.failure !== undefined) return
         const start = s.pending.length
         s.pending.set(key, value, expiresAt)
         appended(start)
       },
       delete: (key) => {
-        if (s.failure !== undefined) return
         const start = s.pending.length
         s.pending.delete(key)
         appended(start)
       },
       expire: (key, expiresAt) => {
-        if (s.failure !== undefined) return
         const start = s.pending.length
         s.pending.expire(key, expiresAt)
         appended(start)
@@ -129,31 +143,28 @@ export const makeWal = (
     // The batch that covers everything appended so far, if any is still on its way.
     const last = (): Batch | undefined => s.openBatch ?? s.unsettled[s.unsettled.length - 1]
 
+    // While failing, nothing waits: write commands are refused up front, and what a read answers needs no log.
     const durability: DurabilityShape = {
-      barrier: () => {
-        if (s.failed !== undefined) return s.failed
-        return last()?.await()
-      },
+      barrier: () => (s.failure !== undefined ? undefined : last()?.await()),
       afterDurable: (done) => {
-        if (s.failure !== undefined) {
-          done(s.failure)
-          return true
-        }
+        if (s.failure !== undefined) return false
         const b = last()
         if (b === undefined) return false
         b.onSettled(done)
         return true
-      }
+      },
+      failure: () => s.failure
     }
 
     // However the writer ends (closed, or a bug), nothing may wait on it afterwards: later barriers fail.
     const writerFiber = yield* Effect.forkDaemon(
-      makeWriter(s, syncs, compaction, policy).pipe(
+      makeWriter(fs, s, syncs, compaction, policy, options.retry ?? defaultRetry).pipe(
         Effect.onExit((exit) =>
           Effect.gen(function* () {
             if (Exit.isFailure(exit) && !Exit.isInterrupted(exit))
               yield* Effect.logError("write-ahead log writer failed", exit.cause)
-            s.fail(`${path} is closed`, Exit.isFailure(exit) ? exit.cause : "the log was closed", false)
+            const now = yield* Clock.currentTimeMillis
+            s.close(`${path} is closed`, Exit.isFailure(exit) ? exit.cause : "the log was closed", now)
           })
         )
       )
@@ -163,6 +174,7 @@ export const makeWal = (
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
         s.closing = true
+        Deferred.unsafeDone(s.closingSignal, Exit.void)
         s.wake()
         yield* Fiber.await(writerFiber)
         if (ticker !== undefined) yield* Fiber.interrupt(ticker)
@@ -188,7 +200,10 @@ export const makeWal = (
         records: s.records,
         writes: s.writes,
         fsyncs: s.fsyncs,
-        rewrites: s.rewrites
+        rewrites: s.rewrites,
+        failing: s.failure === undefined ? undefined : { sinceMillis: s.failure.sinceMillis, reason: s.failure.reason },
+        failures: s.failures,
+        retries: s.retries
       })
     }
   })

@@ -1,15 +1,19 @@
 /**
  * The write-ahead log's writer: the one fiber that writes to the log. Each time it wakes it takes everything
  * appended since its last write as one batch (group commit) and writes it; between batches it puts a finished
- * compaction in place and starts everysec's fsync. Once the log is closing it writes what is left and ends with
- * the file synced.
+ * compaction in place and starts everysec's fsync. While the log is failing it retries it (`WalRetry.ts`)
+ * instead. Once the log is closing it writes what is left and ends with the file synced.
  */
+import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as nodePath from "node:path"
 import type { Compaction } from "./Compaction.js"
 import { ioError } from "./errors.js"
+import { syncDirectory } from "./files.js"
 import type { FsyncPolicy, FsyncScheduler } from "./Fsync.js"
+import { failLog, recoverLog, type RetryOptions } from "./WalRetry.js"
 import type { WalState } from "./WalState.js"
 
 // With `always`, how many fsyncs may run at once. An fsync covers every write made before it started, so the
@@ -19,40 +23,50 @@ const MAX_SYNCS = 2
 
 /** The writer of the log described by `s`: runs until the log is closing and everything appended is written. */
 export const makeWriter = (
+  fs: FileSystem.FileSystem,
   s: WalState,
   syncs: FsyncScheduler,
   compaction: Compaction,
-  policy: FsyncPolicy
+  policy: FsyncPolicy,
+  retry: RetryOptions
 ): Effect.Effect<void> => {
   const path = s.path
   const { sync, startSync, whenSyncsIdle, waitEverysecSync, backgroundSync } = syncs
   const { doSwitch, maybeRewrite } = compaction
+  const recover = recoverLog(s, syncs, retry, syncDirectory(fs, nodePath.dirname(path)))
 
   // Writes everything appended so far as one batch, then (with `always`, or when closing) starts its fsync.
   const writeBatch = Effect.gen(function* () {
     const data = s.pending.take()
     const batch = s.openBatch
     s.openBatch = undefined
-    if (batch === undefined) return
-    if (s.failure !== undefined) return s.settle(batch, s.failure)
-    s.unsettled.push(batch)
+    if (batch !== undefined) s.unsettled.push(batch)
     const exit = yield* Effect.exit(s.current.file.writeAll(data))
     s.writes += 1
     if (Exit.isFailure(exit)) {
-      s.fail(`cannot write ${path}`, exit.cause)
-      return yield* Effect.logError("write-ahead log write failed: no further write can be acknowledged", exit.cause)
+      // Kept for the retry, which first truncates away whatever part of it reached the file.
+      s.unwritten.push(data)
+      return yield* failLog(s, `cannot write ${path}`, exit.cause)
     }
     s.bytes += data.length
-    if (policy === "always" || s.closing) startSync(s.current.file, batch.seq)
+    s.written(data, policy !== "no")
+    if (policy === "always" || s.closing) startSync(s.current.file, batch?.seq ?? s.seq)
     else {
       s.dirty = true
-      s.settleUpTo(batch.seq)
+      if (batch !== undefined) s.settleUpTo(batch.seq)
     }
   })
 
+  const retrying = () => s.failure !== undefined && !s.closed
   const canWrite = () => s.pending.length > 0 && syncs.syncsRunning < MAX_SYNCS
   const waitForWork = Effect.async<void>((resume) => {
-    if (canWrite() || s.switchRequest !== undefined || syncs.syncDue || (s.closing && s.pending.length === 0))
+    if (
+      retrying() ||
+      canWrite() ||
+      s.switchRequest !== undefined ||
+      syncs.syncDue ||
+      (s.closing && s.pending.length === 0)
+    )
       return resume(Effect.void)
     s.wakeWriter = () => resume(Effect.void)
     return Effect.sync(() => {
@@ -65,6 +79,12 @@ export const makeWriter = (
       yield* waitForWork
       if (s.callbackDefects.length > 0)
         yield* Effect.logError("a durability callback threw", s.callbackDefects.splice(0))
+      if (retrying()) {
+        yield* recover
+        // Still failing: the log is closing and its last retry failed.
+        if (s.failure !== undefined) break
+        continue
+      }
       if (s.switchRequest !== undefined) {
         if (s.closing) {
           const req = s.switchRequest
@@ -76,7 +96,7 @@ export const makeWriter = (
       }
       if (canWrite()) {
         yield* writeBatch
-        yield* maybeRewrite
+        if (s.failure === undefined) yield* maybeRewrite
         continue
       }
       if (s.closing && s.pending.length === 0) break
@@ -86,11 +106,10 @@ export const makeWriter = (
     yield* whenSyncsIdle
     yield* waitEverysecSync
     if (s.dirty && s.failure === undefined) {
+      const at = s.bytes
       const exit = yield* Effect.exit(sync(s.current.file))
-      if (Exit.isFailure(exit)) {
-        s.fail(`cannot sync ${path}`, exit.cause)
-        yield* Effect.logError(`cannot sync ${path} at shutdown`, exit.cause)
-      }
+      if (Exit.isSuccess(exit)) s.markSynced(at)
+      else yield* failLog(s, `cannot sync ${path} at shutdown`, exit.cause)
     }
   })
 }

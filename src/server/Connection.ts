@@ -36,9 +36,11 @@ import { FrameDecoder, FrameSpans, type FrameViolation, violationMessage } from 
 import { decodeCommandInto, type FrameWriter, type NameSpan } from "../protocol/Message.js"
 import { errorText, type OkResult } from "../protocol/Reply.js"
 import { AuthMessages, type AccountsShape } from "../session/Accounts.js"
+import { DurabilityError } from "../persistence/Durability.js"
 import { mayRun } from "../session/Role.js"
 import { active, expired, type SessionState, unauthenticated } from "./SessionState.js"
 import type { Conn } from "./Transport.js"
+import { replaceReplies } from "./UnloggedReplies.js"
 
 /** What every connection of a server shares. */
 export interface ConnectionDeps {
@@ -52,7 +54,6 @@ export interface ConnectionDeps {
 
 const unauthorized = new Unauthorized()
 const invalidCommand = new ProtocolError({ message: "invalid command format", fatal: false })
-const DURABILITY_FAILED = "writes could not be made durable; closing the connection unacknowledged"
 
 /** Where the command name of the frame being dispatched lies (a scratch, used only synchronously). */
 const name: NameSpan = { start: 0, end: 0 }
@@ -95,8 +96,8 @@ class ConnectionActor {
   private parked: Array<Buffer> | undefined = undefined
   /** A read the fast path started and handed over to the fiber. */
   private handedOver: Read | undefined = undefined
-  /** Set when the log failed under a fast-path read: the fiber logs it and closes. */
-  private durabilityFailure: unknown = undefined
+  /** The frame indices of this read's writes that answered Ok: answered again if the log cannot take them. */
+  private writes: Array<number> | undefined = undefined
   /** One turn of the loop: wait for input, then handle it (built once; the loop repeats it). */
   readonly next: Effect.Effect<void>
 
@@ -175,6 +176,12 @@ class ConnectionActor {
         this.error(new PermissionDenied({ role: ctx.user.role, command: spec.name }))
         continue
       }
+      // While the log cannot be written, writes are refused before they change anything.
+      const logFailure = spec.class === "write" ? ctx.services.durability.failure() : undefined
+      if (logFailure !== undefined) {
+        this.error(logFailure.refusal)
+        continue
+      }
       if (spec.kind === "effect") return { _tag: "Effect", index: i, spec, args }
       let reply
       try {
@@ -182,8 +189,10 @@ class ConnectionActor {
       } catch (defect) {
         return { _tag: "Defect", index: i, command: spec.name, cause: Cause.die(defect) }
       }
-      if (typeof reply === "string" || reply instanceof Uint8Array) this.ok(reply)
-      else if (isCommandError(reply)) this.error(reply)
+      if (typeof reply === "string" || reply instanceof Uint8Array) {
+        this.ok(reply)
+        if (spec.class === "write") (this.writes ??= []).push(i)
+      } else if (isCommandError(reply)) this.error(reply)
       else {
         const cause = Cause.die(new Error("handler returned a non-reply value"))
         return { _tag: "Defect", index: i, command: spec.name, cause }
@@ -223,16 +232,14 @@ class ConnectionActor {
     const read = this.startRead(chunk, now)
     if (read.stop === undefined && read.fatal === undefined) {
       const out = this.takeOutput()
+      const writes = this.writes
+      this.writes = undefined
       // Writes are acknowledged once durable: the log calls back in order, without waking this fiber.
-      const waiting = this.deps.services.durability.afterDurable((failure) => {
-        if (failure !== undefined) {
-          // Acknowledge nothing more: the fiber wakes (input ended), logs the failure and closes.
-          this.durabilityFailure = failure
-          return this.conn.kill()
-        }
+      const waiting = this.deps.services.durability.afterDurable((failure) => this.send(out, writes, failure))
+      if (!waiting) {
         if (out !== undefined) this.conn.write(out)
-      })
-      if (!waiting && out !== undefined) this.conn.write(out)
+        this.reuseWrites(writes)
+      }
       return "handled"
     }
     this.park()
@@ -263,7 +270,6 @@ class ConnectionActor {
   }
 
   private onInput(chunks: ReadonlyArray<Buffer> | undefined): Effect.Effect<void> {
-    if (this.durabilityFailure !== undefined) return Effect.logError(DURABILITY_FAILED, this.durabilityFailure)
     if (chunks === undefined) return Effect.void
     if (chunks.length === 0) return this.next
     const now = this.clock.unsafeCurrentTimeNanos()
@@ -297,17 +303,40 @@ class ConnectionActor {
    */
   private flushOutput(): Effect.Effect<boolean> | undefined {
     const out = this.takeOutput()
-    const barrier = this.deps.services.durability.barrier()
+    const writes = this.writes
+    this.writes = undefined
+    const durability = this.deps.services.durability
+    // Writes that ran before the log began failing (this read waited for the fiber meanwhile): not logged.
+    const failed = writes === undefined || writes.length === 0 ? undefined : durability.failure()
+    const barrier = failed === undefined ? durability.barrier() : undefined
     if (barrier === undefined) {
-      if (out !== undefined) this.conn.write(out)
+      this.send(out, writes, failed)
+      this.reuseWrites(writes)
       return undefined
     }
-    return Effect.flatMap(Effect.exit(barrier), (durable) => {
-      // Acknowledge nothing that is not yet as durable as promised.
-      if (Exit.isFailure(durable)) return Effect.as(Effect.logError(DURABILITY_FAILED, durable.cause), true)
-      if (out !== undefined) this.conn.write(out)
-      return Effect.succeed(false)
+    return Effect.map(Effect.exit(barrier), (durable) => {
+      this.send(out, writes, Exit.isFailure(durable) ? durable.cause : undefined)
+      return false
     })
+  }
+
+  /** Keeps a write list no callback holds, for the next read (no allocation per write without persistence). */
+  private reuseWrites(writes: Array<number> | undefined): void {
+    if (writes === undefined) return
+    writes.length = 0
+    this.writes = writes
+  }
+
+  /**
+   * Sends a read's replies once its writes are as durable as promised: if they cannot be (`failure`), the
+   * replies to its writes become the log's `PersistenceError` (nothing unlogged is acknowledged); the rest stand.
+   */
+  private send(out: Buffer | undefined, writes: ReadonlyArray<number> | undefined, failure: unknown): void {
+    if (failure !== undefined && writes !== undefined && writes.length > 0) {
+      const error = durabilityErrorOf(failure)
+      out = replaceReplies(out, this.clientId, writes, errorText(error.unlogged))
+    }
+    if (out !== undefined) this.conn.write(out)
   }
 
   /** Finishes a read in the fiber: what the synchronous pass left, durability, the write. True: close. */
@@ -420,6 +449,14 @@ class ConnectionActor {
     if (this.current._tag !== "Unauthenticated")
       this.deps.runDetached(Effect.ignoreLogged(services.sessions.remove(this.clientId)))
   }
+}
+
+/** The log's error from a barrier's failure (a `DurabilityError`, or a Cause holding one). */
+const durabilityErrorOf = (failure: unknown): DurabilityError => {
+  const e = Cause.isCause(failure) ? Cause.squash(failure) : failure
+  return e instanceof DurabilityError
+    ? e
+    : new DurabilityError({ cause: e, reason: "an unexpected error", sinceMillis: 0 })
 }
 
 const logUnlessInterrupted = (cause: Cause.Cause<unknown>): Effect.Effect<void> =>

@@ -214,7 +214,7 @@ describe("fsync policies", () => {
     }).pipe(Effect.provide(FsLive))
   )
 
-  it.scoped("a failed fsync fails that barrier and every later one (nothing after it is acknowledged)", () =>
+  it.scoped("a failed fsync fails the barrier waiting on it; the log is then failing (retries: WalRetry.test.ts)", () =>
     Effect.gen(function* () {
       const real = yield* FileSystem.FileSystem
       let failSync = false
@@ -233,17 +233,11 @@ describe("fsync policies", () => {
       const failed = yield* Effect.exit(wal.durability.barrier()!)
       expect(Exit.isFailure(failed)).toBe(true)
       expect(String(Exit.isFailure(failed) && failed.cause)).toContain("write-ahead log failed")
-      failSync = false
-      // Sticky: even a reader's barrier fails now, and later writes are not logged.
-      expect(Exit.isFailure(yield* Effect.exit(wal.durability.barrier()!))).toBe(true)
-      ks.set("after", text("3"), 0n)
-      expect(wal.stats().records).toBe(2)
-      expect(logs.some((l) => l.startsWith("ERROR write-ahead log fsync failed"))).toBe(true)
-      // A callback registered now is told at once.
-      let told: unknown
-      expect(wal.durability.afterDurable((e) => (told = e))).toBe(true)
-      expect(told).toMatchObject({ _tag: "DurabilityError" })
-      // Closing reports the failure (the program then exits non-zero).
+      // Failing: writers are refused up front (by the connection), and nothing waits.
+      expect(wal.durability.failure()?.reason).toBe("EIO")
+      expect(wal.durability.barrier()).toBeUndefined()
+      expect(logs.some((l) => l.startsWith("ERROR write-ahead log cannot be written (EIO)"))).toBe(true)
+      // Closing while the disk still fails reports it (the program then exits non-zero).
       const closed = yield* Effect.exit(close)
       expect(String(Exit.isFailure(closed) && closed.cause)).toContain("could not be written completely")
     }).pipe(Effect.provide(FsLive))
