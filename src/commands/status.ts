@@ -17,7 +17,8 @@ const hostPort = (a: ListenAddress): string => (a.host.includes(":") ? `[${a.hos
  * The STATUS document. Fleare marshals a struct whose fields (`server_status`, `shard_info`, `up_time`) happen
  * to be in sorted order, and `shard_info` is a map (sorted keys, `shard_count` after the ids); `marshal` sorts
  * every object, so the added fields (`connections`, `sessions`, `uptime_seconds`, `version`) fall in sorted
- * place among Fleare's without moving them relative to each other.
+ * place among Fleare's without moving them relative to each other. While the log cannot be written, a
+ * `persistence` field says why and since when (writes are refused meanwhile); it is absent otherwise.
  */
 export const statusJson = (ctx: CommandContext, sessions: number): string => {
   const { services, now } = ctx
@@ -35,8 +36,18 @@ export const statusJson = (ctx: CommandContext, sessions: number): string => {
   }
   shardInfo["shard_count"] = stats.length
   const up = now > services.startedAt ? (now - services.startedAt) / NANOS_PER_SECOND : 0n
+  const failure = services.durability.failure()
   return marshal({
     connections: services.connections.size,
+    ...(failure === undefined
+      ? {}
+      : {
+          persistence: {
+            error: failure.reason,
+            failing_since: formatRfc3339Nano(BigInt(failure.sinceMillis) * 1_000_000n),
+            writes: "refused"
+          }
+        }),
     server_status: "running",
     sessions,
     shard_info: shardInfo,

@@ -220,7 +220,9 @@ const scenario = async (disk: Disk): Promise<void> => {
     expect(await c.next()).toMatchObject({ status: "Ok", result: "PONG " })
     expect(await c.next()).toMatchObject({ status: missing.status, result: missing.result })
     expect((await c.call("SESSION")).status).toBe("Ok")
-    expect((await c.call("STATUS")).status).toBe("Ok")
+    const status = await c.call("STATUS")
+    expect(status.status).toBe("Ok")
+    expect(JSON.parse(status.result).persistence).toMatchObject({ error: ENOSPC, writes: "refused" })
     // A reader sees the value applied in memory (it is logged once the disk recovers).
     expect(await c.call("GET", "unlogged")).toMatchObject({ status: "Ok", result: big })
     // A new client can log in and read.
@@ -240,6 +242,7 @@ const scenario = async (disk: Disk): Promise<void> => {
     }
     expect(resumed.status).toBe("Ok")
     acked.set("after", "1")
+    expect(JSON.parse((await c.call("STATUS")).result).persistence).toBeUndefined()
     await c2.ok("SET", "k0", "again")
     acked.set("k0", "again")
 
