@@ -298,8 +298,8 @@ class ConnectionActor {
 
   /**
    * Sends the replies encoded so far, once they are as durable as promised: `undefined` when they were written
-   * at once (nothing to wait for), else the wait, which answers true (close) if the writes could not be made
-   * durable.
+   * at once (nothing to wait for), else the wait (which answers false: the connection goes on either way; writes
+   * the log could not take are answered with its error, see `send`).
    */
   private flushOutput(): Effect.Effect<boolean> | undefined {
     const out = this.takeOutput()
@@ -367,6 +367,8 @@ class ConnectionActor {
             break
           case "Effect":
             yield* self.runEffectCommand(stop.spec, self.ctx!, stop.args)
+            // Answered again if the log cannot take it (whatever it answered: an error becomes that error).
+            if (stop.spec.class === "write") (self.writes ??= []).push(stop.index)
             break
           case "Defect":
             yield* self.logDefect(stop.command, stop.cause)
