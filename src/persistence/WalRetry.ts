@@ -18,13 +18,15 @@
  */
 import type { PlatformError } from "@effect/platform/Error"
 import type * as FileSystem from "@effect/platform/FileSystem"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schedule from "effect/Schedule"
-import type { PersistenceError } from "./errors.js"
+import { DurabilityError, failureReason } from "./Durability.js"
+import { ioError, type PersistenceError } from "./errors.js"
 import type { FsyncScheduler } from "./Fsync.js"
 import type { WalState } from "./WalState.js"
 
@@ -74,7 +76,6 @@ const attempt = (
     if (s.pending.length > 0) s.unwritten.push(s.pending.take())
     const file = s.current.file
     const data = Buffer.concat([...s.unsynced.map((u) => u.data), ...s.unwritten])
-    s.retries += 1
     return Effect.gen(function* () {
       yield* file.truncate(s.syncedBytes)
       if (data.length > 0) yield* file.writeAll(data)
@@ -83,6 +84,7 @@ const attempt = (
     }).pipe(
       Effect.onExit((exit) =>
         Effect.sync(() => {
+          s.retries += 1
           if (Exit.isFailure(exit)) return s.settle(batch, s.failure)
           s.writes += 1
           s.dirUnsynced = false
@@ -126,7 +128,13 @@ export const recoverLog = (
             "(none of them was acknowledged)",
           exit.cause
         )
-      yield* Effect.logDebug(`write-ahead log retry ${retries} failed`, exit.cause)
+      // The state names the latest error (a full disk may turn into an I/O error): logged when it changes.
+      const reason = failureReason(exit.cause)
+      if (s.failure !== undefined && reason !== s.failure.reason) {
+        const cause = ioError(`cannot write ${s.path}`)(Cause.squash(exit.cause))
+        s.failure = new DurabilityError({ cause, reason, sinceMillis: s.failure.sinceMillis })
+        yield* Effect.logError(`write-ahead log still cannot be written, now: ${reason}`, exit.cause)
+      } else yield* Effect.logDebug(`write-ahead log retry ${retries} failed`, exit.cause)
       // The next retry when the backoff is up, or at once when the server shuts down.
       yield* Effect.raceFirst(Effect.ignore(driver.next(undefined)), Deferred.await(s.closingSignal))
     }

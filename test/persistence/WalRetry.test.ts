@@ -110,6 +110,14 @@ const eventually = (cond: () => boolean) =>
     for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5))
   })
 
+/** Waits (real time) until the retry loop sleeps on the TestClock, so that `TestClock.adjust` reaches it. */
+const sleeping = Effect.gen(function* () {
+  for (let i = 0; i < 1000; i++) {
+    if ((yield* TestClock.sleeps()).length > 0) return
+    yield* Effect.promise(() => new Promise((r) => setTimeout(r, 5)))
+  }
+})
+
 /** Lets real I/O that might be under way finish (to assert that nothing happened). */
 const settle = Effect.promise(() => new Promise((r) => setTimeout(r, 60)))
 
@@ -139,6 +147,7 @@ describe("a log that cannot be written", () => {
       // The first retry runs at once, and fails (the disk is still full).
       faults.write = "fail"
       yield* eventually(() => wal.stats().retries === 1)
+      yield* sleeping
       expect(wal.stats().retries).toBe(1)
       // While failing nothing waits: a reader's reply goes out; a change made meanwhile (an expiry) is kept.
       ks.set("c", text("3"), 0n)
@@ -151,15 +160,19 @@ describe("a log that cannot be written", () => {
       expect(wal.stats().retries).toBe(1)
       yield* TestClock.adjust("1 millis")
       yield* eventually(() => wal.stats().retries === 2)
+      yield* sleeping
       yield* TestClock.adjust("200 millis")
       yield* eventually(() => wal.stats().retries === 3)
+      yield* sleeping
       yield* TestClock.adjust("400 millis")
       yield* eventually(() => wal.stats().retries === 4)
+      yield* sleeping
       yield* TestClock.adjust("399 millis")
       yield* settle
       expect(wal.stats().retries).toBe(4)
       yield* TestClock.adjust("1 millis")
       yield* eventually(() => wal.stats().retries === 5)
+      yield* sleeping
       expect(wal.stats().retries).toBe(5)
       expect(wal.durability.failure()).toBe(failure)
 
@@ -195,6 +208,7 @@ describe("a log that cannot be written", () => {
       expect(Exit.isFailure(yield* Effect.exit(wal.durability.barrier()!))).toBe(true)
       expect(wal.durability.failure()?.reason).toBe("EIO: i/o error, fsync")
       yield* eventually(() => wal.stats().retries >= 1)
+      yield* sleeping
       faults.sync = "ok"
       yield* TestClock.adjust("100 millis")
       yield* eventually(() => wal.durability.failure() === undefined)
@@ -204,6 +218,30 @@ describe("a log that cannot be written", () => {
       yield* close
       // "b" was in the file before the failed fsync: truncated away and written again, not doubled.
       expect(keysIn(path)).toEqual(["a", "b", "c"])
+    }).pipe(Effect.provide(FsLive))
+  )
+
+  it.scoped("the failing state names the latest error: a full disk that turns into an I/O error", () =>
+    Effect.gen(function* () {
+      const { ks, wal, path, logs, faults, close } = yield* setup("always")
+      faults.write = "partial"
+      ks.set("a", text("x".repeat(3000)), 0n)
+      expect(Exit.isFailure(yield* Effect.exit(wal.durability.barrier()!))).toBe(true)
+      expect(wal.durability.failure()?.reason).toBe("ENOSPC: no space left on device, write")
+      yield* eventually(() => wal.stats().retries >= 1)
+      yield* sleeping
+      faults.write = "ok"
+      faults.sync = "fail"
+      yield* TestClock.adjust("100 millis")
+      yield* eventually(() => wal.durability.failure()?.reason === "EIO: i/o error, fsync")
+      expect(wal.durability.failure()!.refusal.message).toContain("(EIO: i/o error, fsync)")
+      expect(wal.stats().failing).toEqual({ sinceMillis: 0, reason: "EIO: i/o error, fsync" })
+      expect(logs.filter((l) => l.includes("still cannot be written, now: EIO")).length).toBe(1)
+      faults.sync = "ok"
+      yield* TestClock.adjust("200 millis")
+      yield* eventually(() => wal.durability.failure() === undefined)
+      yield* close
+      expect(keysIn(path)).toEqual(["a"])
     }).pipe(Effect.provide(FsLive))
   )
 
@@ -218,10 +256,12 @@ describe("a log that cannot be written", () => {
       expect(Exit.isFailure(yield* Effect.exit(wal.durability.barrier()!))).toBe(true)
       faults.write = "ok"
       yield* eventually(() => wal.stats().retries >= 1)
+      yield* sleeping
       yield* settle
       const writesBefore = faults.writes
       yield* TestClock.adjust("100 millis")
       yield* eventually(() => wal.stats().retries >= 2)
+      yield* sleeping
       yield* settle
       expect(faults.writes).toBe(writesBefore)
       expect(wal.durability.failure()).toBeDefined()
@@ -244,6 +284,7 @@ describe("a log that cannot be written", () => {
       ks.set("b", text("2"), 0n)
       expect(Exit.isFailure(yield* Effect.exit(wal.durability.barrier()!))).toBe(true)
       yield* eventually(() => wal.stats().retries >= 1)
+      yield* sleeping
       // The close does not wait for the backoff (the TestClock never moves here).
       const closed = yield* Effect.exit(close)
       expect(String(Exit.isFailure(closed) && closed.cause)).toContain("could not be written completely")
@@ -259,6 +300,7 @@ describe("a log that cannot be written", () => {
       ks.set("a", text("x".repeat(3000)), 0n)
       expect(Exit.isFailure(yield* Effect.exit(wal.durability.barrier()!))).toBe(true)
       yield* eventually(() => wal.stats().retries >= 1)
+      yield* sleeping
       faults.write = "ok"
       yield* close
       expect(keysIn(path)).toEqual(["a"])
