@@ -156,7 +156,8 @@ export const makeWal = (
       failure: () => s.failure
     }
 
-    // However the writer ends (closed, or a bug), nothing may wait on it afterwards: later barriers fail.
+    // However the writer ends (closed, or a bug), nothing may wait on it afterwards: the log is failing for
+    // good (waiting batches fail, later writes are refused).
     const writerFiber = yield* Effect.forkDaemon(
       makeWriter(fs, s, syncs, compaction, policy, options.retry ?? defaultRetry).pipe(
         Effect.onExit((exit) =>
