@@ -20,7 +20,7 @@ import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Ref from "effect/Ref"
-import type { CommandContext, EffectCommand, ServerServices } from "../commands/Command.js"
+import type { CommandContext, EffectCommand, PubSubPort, ServerServices } from "../commands/Command.js"
 import { isAuthBytes, lookupCommandBytes } from "../commands/registry.js"
 import {
   AuthFailed,
@@ -34,9 +34,10 @@ import {
 } from "../errors.js"
 import { FrameDecoder, FrameSpans, type FrameViolation, violationMessage } from "../protocol/Frame.js"
 import { decodeCommandInto, type FrameWriter, type NameSpan } from "../protocol/Message.js"
-import { errorText, type OkResult } from "../protocol/Reply.js"
+import { errorText, NO_REPLY, type OkResult } from "../protocol/Reply.js"
 import { AuthMessages, type AccountsShape } from "../session/Accounts.js"
 import { mayRun } from "../session/Role.js"
+import { type PushOwner, PushOutbox } from "./PushOutbox.js"
 import { active, expired, type SessionState, unauthenticated } from "./SessionState.js"
 import type { Conn } from "./Transport.js"
 
@@ -83,7 +84,7 @@ interface Read {
 
 type ActiveState = SessionState & { readonly _tag: "Active" }
 
-class ConnectionActor {
+class ConnectionActor implements PubSubPort, PushOwner {
   readonly clientId: string
   readonly state: Ref.Ref<SessionState> = Ref.unsafeMake<SessionState>(unauthenticated)
   /** The value in `state`: the actor is its only writer, so it keeps it at hand (`setState` updates both). */
@@ -95,6 +96,13 @@ class ConnectionActor {
   private parked: Array<Buffer> | undefined = undefined
   /** A read the fast path started and handed over to the fiber. */
   private handedOver: Read | undefined = undefined
+  /** The connection's pub/sub side, made on its first SUBSCRIBE. */
+  private outbox: PushOutbox | undefined = undefined
+  /**
+   * Reads whose replies are not yet written (encoded, parked, or waiting for durability): while there are any,
+   * pushes wait in the outbox, so they are written after those replies (see PushOutbox.ts).
+   */
+  private pendingReads = 0
   /** Set when the log failed under a fast-path read: the fiber logs it and closes. */
   private durabilityFailure: unknown = undefined
   /** One turn of the loop: wait for input, then handle it (built once; the loop repeats it). */
@@ -116,13 +124,53 @@ class ConnectionActor {
   // ---- the synchronous part ----
 
   private contextAt(s: ActiveState, now: bigint): CommandContext {
-    return { clientId: this.clientId, user: s.user, session: s.session, now, services: this.deps.services }
+    return {
+      clientId: this.clientId,
+      user: s.user,
+      session: s.session,
+      now,
+      services: this.deps.services,
+      pubsub: this
+    }
   }
 
   private setState(next: SessionState, now: bigint): Effect.Effect<void> {
     this.current = next
     this.ctx = next._tag === "Active" ? this.contextAt(next, now) : undefined
-    return Ref.set(this.state, next)
+    const set = Ref.set(this.state, next)
+    // A session that ended takes its subscriptions with it.
+    const outbox = this.outbox
+    return next._tag === "Active" || outbox === undefined
+      ? set
+      : Effect.zipRight(this.deps.services.broker.unsubscribeAll(outbox), set)
+  }
+
+  // ---- pub/sub ----
+
+  subscriber(): PushOutbox {
+    if (this.outbox !== undefined) return this.outbox
+    const { pubsub } = this.deps.services.config
+    const limits = { queue: pubsub.subscriber_queue, maxOutputBytes: pubsub.subscriber_max_output_bytes }
+    return (this.outbox = new PushOutbox(this.clientId, this.conn, this, limits))
+  }
+
+  existing(): PushOutbox | undefined {
+    return this.outbox
+  }
+
+  outputHeld(): boolean {
+    return this.pendingReads > 0
+  }
+
+  sessionLive(now: bigint): boolean {
+    const current = this.current
+    return current._tag === "Active" && current.session.live(now)
+  }
+
+  /** Writes a read's replies (if any); pushes that waited behind them follow. */
+  private sent(out: Buffer | undefined): void {
+    if (out !== undefined) this.conn.write(out)
+    if (--this.pendingReads === 0 && this.outbox !== undefined) this.outbox.flush()
   }
 
   private ok(result: OkResult): void {
@@ -194,6 +242,7 @@ class ConnectionActor {
 
   /** Decodes a read's chunk(s) and runs its frames synchronously as far as they go (the hot path). */
   private startRead(chunks: Buffer | ReadonlyArray<Buffer>, now: bigint): Read {
+    this.pendingReads++
     const frames = scratchFrames
     frames.clear()
     let violation: FrameViolation | undefined
@@ -230,9 +279,9 @@ class ConnectionActor {
           this.durabilityFailure = failure
           return this.conn.kill()
         }
-        if (out !== undefined) this.conn.write(out)
+        this.sent(out)
       })
-      if (!waiting && out !== undefined) this.conn.write(out)
+      if (!waiting) this.sent(out)
       return "handled"
     }
     this.park()
@@ -299,13 +348,13 @@ class ConnectionActor {
     const out = this.takeOutput()
     const barrier = this.deps.services.durability.barrier()
     if (barrier === undefined) {
-      if (out !== undefined) this.conn.write(out)
+      this.sent(out)
       return undefined
     }
     return Effect.flatMap(Effect.exit(barrier), (durable) => {
       // Acknowledge nothing that is not yet as durable as promised.
       if (Exit.isFailure(durable)) return Effect.as(Effect.logError(DURABILITY_FAILED, durable.cause), true)
-      if (out !== undefined) this.conn.write(out)
+      this.sent(out)
       return Effect.succeed(false)
     })
   }
@@ -386,7 +435,10 @@ class ConnectionActor {
     args: ReadonlyArray<string>
   ): Effect.Effect<void> {
     return Effect.flatMap(Effect.exit(spec.run(context, args)), (exit) => {
-      if (Exit.isSuccess(exit)) return Effect.sync(() => this.ok(exit.value))
+      if (Exit.isSuccess(exit)) {
+        const value = exit.value
+        return value === NO_REPLY ? Effect.void : Effect.sync(() => this.ok(value))
+      }
       const failure = Cause.failureOption(exit.cause)
       if (failure._tag === "Some") {
         const e = failure.value
@@ -416,6 +468,11 @@ class ConnectionActor {
   release(): void {
     const { services } = this.deps
     services.connections.remove(this.clientId)
+    const outbox = this.outbox
+    if (outbox !== undefined) {
+      outbox.close()
+      this.deps.runDetached(services.broker.unsubscribeAll(outbox))
+    }
     this.conn.end()
     if (this.current._tag !== "Unauthenticated")
       this.deps.runDetached(Effect.ignoreLogged(services.sessions.remove(this.clientId)))
