@@ -6,6 +6,9 @@
  *   durability: the actor says its output is `held`), a push waits in the queue and is written right after
  *   those replies, so it never overtakes the reply to a request the connection had already received (a
  *   publisher subscribed to its own topic gets the PUBLISH reply first, then its message);
+ * - pushes delivered in one synchronous run are written together, in one write per `PUSH_BATCH_BYTES`, when the
+ *   run ends (a microtask) or the batch is full: one write per publish per subscriber would cost a system call
+ *   each;
  * - while the socket's unsent output is above a low-water mark (the peer reads slowly), pushes wait in the queue
  *   too, and the socket's `drain` writes them;
  * - a subscriber with more than `pubsub.subscriber_queue` pushes waiting, or more than
@@ -17,6 +20,11 @@ import type { Conn } from "./Transport.js"
 
 /** Unsent socket output below which queued pushes are written (above it, they wait for `drain`). */
 export const PUSH_LOW_WATER = 64 * 1024
+/**
+ * Pushes are written in batches: those delivered in one synchronous run (a publisher's read of many PUBLISH
+ * frames) go out in one write at its end (a microtask), or as soon as this many bytes are waiting.
+ */
+export const PUSH_BATCH_BYTES = 64 * 1024
 
 /** How far a subscriber may fall behind (`pubsub` in the configuration). */
 export interface PushLimits {
@@ -42,6 +50,11 @@ export class PushOutbox implements Subscriber {
   private head = 0
   private queuedBytes = 0
   private closed = false
+  private flushScheduled = false
+  private readonly scheduledFlush = (): void => {
+    this.flushScheduled = false
+    this.flush()
+  }
 
   constructor(
     readonly clientId: string,
@@ -61,14 +74,14 @@ export class PushOutbox implements Subscriber {
   deliver(body: Buffer, now: bigint): Delivery {
     if (this.closed || !this.owner.sessionLive(now)) return Gone
     const frame = framePush(this.idField, body)
-    const conn = this.conn
-    if (this.waiting === 0 && !this.owner.outputHeld() && conn.pendingOutputBytes() < PUSH_LOW_WATER) {
-      conn.write(frame)
-      const unsent = conn.pendingOutputBytes()
-      return unsent > this.limits.maxOutputBytes ? this.slowBytes(unsent) : Delivered
-    }
     this.queue.push(frame)
     this.queuedBytes += frame.length
+    if (this.queuedBytes >= PUSH_BATCH_BYTES) this.flush()
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true
+      queueMicrotask(this.scheduledFlush)
+    }
+    const conn = this.conn
     if (this.waiting > this.limits.queue)
       return {
         _tag: "Slow",
@@ -85,15 +98,24 @@ export class PushOutbox implements Subscriber {
     }
   }
 
-  /** Writes the waiting pushes while the connection's output is free and the socket keeps up. */
+  /**
+   * Writes the waiting pushes while the connection's output is free and the socket keeps up, up to
+   * `PUSH_BATCH_BYTES` per write.
+   */
   flush(): void {
     if (this.closed || this.owner.outputHeld()) return
     const conn = this.conn
-    while (this.head < this.queue.length && conn.pendingOutputBytes() < PUSH_LOW_WATER) {
-      const frame = this.queue[this.head]!
-      this.queue[this.head++] = EMPTY
-      this.queuedBytes -= frame.length
-      conn.write(frame)
+    const queue = this.queue
+    while (this.head < queue.length && conn.pendingOutputBytes() < PUSH_LOW_WATER) {
+      const start = this.head
+      let bytes = queue[start]!.length
+      let end = start + 1
+      while (end < queue.length && bytes + queue[end]!.length <= PUSH_BATCH_BYTES) bytes += queue[end++]!.length
+      const out = end === start + 1 ? queue[start]! : Buffer.concat(queue.slice(start, end), bytes)
+      for (let i = start; i < end; i++) queue[i] = EMPTY
+      this.head = end
+      this.queuedBytes -= bytes
+      conn.write(out)
     }
     if (this.head === this.queue.length) {
       this.queue = []
