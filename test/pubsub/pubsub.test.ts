@@ -267,9 +267,10 @@ describe("the official Node pub/sub client's sequence (SPEC §8.4)", () => {
     const ready = await sub.call("auth", "root", "root")
     expect([ready.status, ready.result]).toEqual(["Ok", "Connected"])
     expect((await pub.call("auth", "root", "root")).result).toBe("Connected")
+    const before = (await pubsubStatus(pub)).subscribers!
     sub.send("subscribe", "chat")
-    // The client awaits nothing; give the server a moment to take the subscription before publishing.
-    await new Promise((r) => setTimeout(r, 50))
+    // The client awaits nothing; the test waits (on another connection) until the server has the subscription.
+    await waitStatus(pub, (p) => p.subscribers === before + 1)
     const messages = Array.from({ length: 50 }, (_, i) => ({ from: "node", i, text: `m<${i}>` }))
     // publish(ch, msg): `publish [ch, JSON.stringify(msg)]`, replies not awaited: all in one write here.
     pub.write(Buffer.concat(messages.map((m) => encodeCommand("publish", ["chat", JSON.stringify(m)]))))
