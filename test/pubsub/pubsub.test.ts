@@ -328,11 +328,13 @@ describe("subscriptions end", () => {
   })
 
   it("on session expiry: an expired session receives nothing more, and the tables are emptied", () =>
-    withServer({ security: { session_idle_timeout_seconds: 0.3 } }, async ({ port }) => {
+    // A 1 s timeout leaves a loaded machine time to SUBSCRIBE after AUTH; test/pubsub/expiry.test.ts checks the
+    // same under TestClock, exactly.
+    withServer({ security: { session_idle_timeout_seconds: 1 } }, async ({ port }) => {
       const sub = await WireClient.authed(port)
       try {
         await subscribe(sub, "idle")
-        await new Promise((r) => setTimeout(r, 700))
+        await new Promise((r) => setTimeout(r, 2200))
         const pub = await WireClient.authed(port)
         try {
           await pub.ok("PUBLISH", "idle", "too late")
