@@ -28,6 +28,7 @@ export {
 export { FrameDecoder } from "./protocol/Frame.js"
 export { allCommands, lookupCommand } from "./commands/registry.js"
 export { Durability, DurabilityError, type DurabilityShape } from "./persistence/Durability.js"
+export { Broker, type BrokerShape, type BrokerStats, type Subscriber, type Delivery } from "./pubsub/Broker.js"
 export * as Persistence from "./persistence/Persistence.js"
 export { VERSION } from "./version.js"
 /** The Effect-native client (and its promise facade), as a namespace: `Client.FleareClient`, `Client.createClient`. */

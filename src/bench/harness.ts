@@ -8,6 +8,8 @@
  * 2. Throughput: PING, SET, GET, SESSION, NUM.INCR x pipeline 1 and 16 x 50 connections, each cell a few
  *    seconds, the two servers interleaved cell by cell (A B, B A, A B, ...: which one goes first alternates),
  *    medians over the rounds. Server CPU per request = the server's utime+stime over the cell (/proc) / the replies it sent.
+ * 3. Persistence (fsync always against off) and pub/sub (1 publisher, 100 subscribers, messages delivered per
+ *    second; fleare-ts alone, as the baseline has no pub/sub: see pubsub.ts).
  *
  * Each figure is checked against the issue's targets and marked PASS or FAIL; the exit status is 1 when any row
  * fails. The load generator runs in this process (one thread), so it competes with the servers for the CPU:
@@ -24,6 +26,7 @@ import { type CellRun, LABEL, type Memory, renderReport } from "./benchReport.js
 import { fmtInt } from "./report.js"
 import { runLoad } from "./runLoad.js"
 import { ErrorTally } from "./stats.js"
+import { measurePubSub } from "./pubsub.js"
 import { mockSpec, oursSpec, packageRoot, startTarget, type Target, type TargetSpec } from "./target.js"
 import type { TestName } from "./workload.js"
 
@@ -362,8 +365,13 @@ const main = async (): Promise<number> => {
       memory
     })
     const durable = await measurePersistence(targets[0]!, o, log)
-    const report = `${md}\n${durable.markdown}`
-    const allFailures = failures + durable.failures
+    const pubsub = await measurePubSub(
+      targets[0]!,
+      { subscribers: 100, pipeline: 16, warmupS: o.warmup, seconds: o.seconds },
+      log
+    )
+    const report = `${md}\n${durable.markdown}\n${pubsub.markdown}`
+    const allFailures = failures + durable.failures + pubsub.failures
     console.log(`\n${report}`)
     if (o.out !== undefined) {
       mkdirSync(dirname(o.out), { recursive: true })

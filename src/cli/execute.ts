@@ -16,6 +16,8 @@ export type Step =
   | { readonly _tag: "Help"; readonly topic: string | undefined }
   | { readonly _tag: "Invalid"; readonly message: string }
   | { readonly _tag: "Send"; readonly command: string; readonly args: ReadonlyArray<string> }
+  /** `subscribe <topic>`: only as the one command of `fleare-cli subscribe <topic>` (it streams until Ctrl-C). */
+  | { readonly _tag: "Subscribe"; readonly topic: string }
 
 /** The step for a command given as words (from the shell's argv, or a split line). */
 export const stepOfWords = (words: ReadonlyArray<string>): Step => {
@@ -24,6 +26,9 @@ export const stepOfWords = (words: ReadonlyArray<string>): Step => {
   const name = first.toLowerCase()
   if (name === "exit") return { _tag: "Exit" }
   if (name === "help") return { _tag: "Help", topic: rest[0] }
+  // A subscription gets no reply, so it cannot share the prompt's connection: it is a mode of its own.
+  if (name === "subscribe") return { _tag: "Subscribe", topic: rest[0] ?? "" }
+  if (name === "unsubscribe") return { _tag: "Invalid", message: SUBSCRIBE_HINT }
   return { _tag: "Send", command: first, args: rest }
 }
 
@@ -34,6 +39,8 @@ export const stepOfLine = (line: string): Step => {
   const split = splitWords(trimmed)
   return split._tag === "Invalid" ? { _tag: "Invalid", message: split.message } : stepOfWords(split.words)
 }
+
+const SUBSCRIBE_HINT = "subscribe runs on its own: `fleare-cli subscribe <topic>` prints its messages until Ctrl-C"
 
 /** Where a mode's output goes. */
 export interface Printer {
@@ -94,6 +101,12 @@ export const execute = (send: Send, step: Step, printer: Printer): Effect.Effect
         }
         printer.info(text)
         return "ok"
+      })
+    case "Subscribe":
+      // Reached from the prompt or stdin lines; the one-shot `fleare-cli subscribe <topic>` is run by main.
+      return Effect.sync(() => {
+        printer.error(SUBSCRIBE_HINT)
+        return "error"
       })
     case "Send":
       return send(step.command, ...step.args).pipe(

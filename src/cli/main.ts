@@ -3,6 +3,7 @@
  *
  *   fleare-cli [--host 127.0.0.1] [--port 9219] [-u USER] [-p PASSWORD] [--json] [-i]    a prompt (or stdin lines)
  *   fleare-cli [flags] COMMAND [ARG ...]                                                   one command
+ *   fleare-cli [flags] subscribe TOPIC                                      print the topic's messages until Ctrl-C
  *   fleare-cli version
  *
  * The password may come from `FLEARE_PASSWORD` instead of `-p`, or be typed at a hidden prompt when only `-u`
@@ -29,6 +30,7 @@ import { askPassword } from "./askPassword.js"
 import { execute, makePrinter, type Send, stepOfWords } from "./execute.js"
 import { colors, formatError, formatOk, noColors, type Palette } from "./format.js"
 import { runLines } from "./repl.js"
+import { printSubscription } from "./subscribe.js"
 
 const host = Options.text("host").pipe(
   Options.withDescription("server address (default 127.0.0.1)"),
@@ -87,8 +89,8 @@ const main = Command.make("fleare-cli", { host, port, user, password, json, inte
       errPalette
     })
     const oneShot = flags.words.length > 0 ? stepOfWords(flags.words) : undefined
-    // `help` and `exit` need no server.
-    if (oneShot !== undefined && oneShot._tag !== "Send") {
+    // `help` and `exit` need no server (`subscribe` does, on a connection of its own).
+    if (oneShot !== undefined && oneShot._tag !== "Send" && oneShot._tag !== "Subscribe") {
       const outcome = yield* execute(offline, oneShot, printer)
       return outcome === "error" ? 1 : 0
     }
@@ -110,6 +112,16 @@ const main = Command.make("fleare-cli", { host, port, user, password, json, inte
           password: Redacted.make(secret.value),
           poolSize: 1
         })
+        if (oneShot?._tag === "Subscribe") {
+          // Prints until Ctrl-C, which interrupts this fiber and exits 0.
+          yield* printSubscription(client, oneShot.topic, {
+            message: writeLine(process.stdout),
+            info: writeLine(process.stderr),
+            json: flags.json,
+            palette: outPalette
+          })
+          return 0
+        }
         if (oneShot !== undefined) return (yield* execute(client.call, oneShot, printer)) === "error" ? 1 : 0
         if (!prompting) {
           return yield* runLines(client.call, {

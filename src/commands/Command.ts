@@ -6,7 +6,8 @@
 import type * as Effect from "effect/Effect"
 import type { ServerConfigShape } from "../config/ServerConfig.js"
 import type { CommandError } from "../errors.js"
-import type { OkResult, Reply } from "../protocol/Reply.js"
+import type { NoReply, OkResult, Reply } from "../protocol/Reply.js"
+import type { BrokerShape, Subscriber } from "../pubsub/Broker.js"
 import type { CommandClass } from "../session/Role.js"
 import type { SessionUser } from "../session/Session.js"
 import type { SessionHandle, SessionStoreShape } from "../session/SessionStore.js"
@@ -21,6 +22,7 @@ export interface ServerServices {
   readonly sessions: SessionStoreShape
   readonly keyspace: KeyspaceShape
   readonly durability: DurabilityShape
+  readonly broker: BrokerShape
   readonly connections: ConnectionRegistry
   /** The address the server listens on (the real port when configured with 0). */
   readonly address: () => ListenAddress
@@ -40,6 +42,16 @@ export interface CommandContext {
   /** When the request was received, in epoch nanoseconds (Effect Clock). */
   readonly now: bigint
   readonly services: ServerServices
+  /** The caller's connection as pub/sub sees it. */
+  readonly pubsub: PubSubPort
+}
+
+/** A connection's pub/sub side, for SUBSCRIBE and UNSUBSCRIBE. */
+export interface PubSubPort {
+  /** The connection as a subscriber (made on first use; the same one afterwards). */
+  readonly subscriber: () => Subscriber
+  /** The connection's subscriber if it has one (it has subscribed before). */
+  readonly existing: () => Subscriber | undefined
 }
 
 interface SpecBase {
@@ -59,10 +71,10 @@ export interface SyncCommand extends SpecBase {
   readonly run: (ctx: CommandContext, args: ReadonlyArray<string>) => Reply
 }
 
-/** A command that needs an Effect (a service that may fail or wait). */
+/** A command that needs an Effect (a service that may fail or wait). `NO_REPLY`: send no frame at all. */
 export interface EffectCommand extends SpecBase {
   readonly kind: "effect"
-  readonly run: (ctx: CommandContext, args: ReadonlyArray<string>) => Effect.Effect<OkResult, CommandError>
+  readonly run: (ctx: CommandContext, args: ReadonlyArray<string>) => Effect.Effect<OkResult | NoReply, CommandError>
 }
 
 export type CommandSpec = SyncCommand | EffectCommand

@@ -8,6 +8,7 @@ import { keyCommands } from "./keys.js"
 import { listCommands } from "./lists.js"
 import { mapCommands } from "./maps.js"
 import { numberCommands } from "./numbers.js"
+import { pubsubCommands } from "./pubsub.js"
 import { statusCommands } from "./status.js"
 import { stringCommands } from "./strings.js"
 import { ttlCommands } from "./ttl.js"
@@ -23,7 +24,8 @@ export const allCommands: ReadonlyArray<CommandSpec> = [
   ...mapCommands,
   ...jsonCommands,
   ...ttlCommands,
-  ...statusCommands
+  ...statusCommands,
+  ...pubsubCommands
 ]
 
 /** Commands by upper-case name. */

@@ -16,9 +16,11 @@ const hostPort = (a: ListenAddress): string => (a.host.includes(":") ? `[${a.hos
 /**
  * The STATUS document. Fleare marshals a struct whose fields (`server_status`, `shard_info`, `up_time`) happen
  * to be in sorted order, and `shard_info` is a map (sorted keys, `shard_count` after the ids); `marshal` sorts
- * every object, so the added fields (`connections`, `sessions`, `uptime_seconds`, `version`) fall in sorted
- * place among Fleare's without moving them relative to each other. While the log cannot be written, a
- * `persistence` field says why and since when (writes are refused meanwhile); it is absent otherwise.
+ * every object, so the added fields (`connections`, `pubsub`, `sessions`, `uptime_seconds`, `version`) fall in
+ * sorted place among Fleare's without moving them relative to each other. `pubsub` holds the broker's counters:
+ * subscribers and topics now, messages published and delivered and slow subscribers disconnected since start.
+ * While the log cannot be written, a `persistence` field says why and since when (writes are refused
+ * meanwhile); it is absent otherwise.
  */
 export const statusJson = (ctx: CommandContext, sessions: number): string => {
   const { services, now } = ctx
@@ -35,6 +37,7 @@ export const statusJson = (ctx: CommandContext, sessions: number): string => {
     }
   }
   shardInfo["shard_count"] = stats.length
+  const pubsub = services.broker.stats()
   const up = now > services.startedAt ? (now - services.startedAt) / NANOS_PER_SECOND : 0n
   const failure = services.durability.failure()
   return marshal({
@@ -48,6 +51,13 @@ export const statusJson = (ctx: CommandContext, sessions: number): string => {
             writes: "refused"
           }
         }),
+    pubsub: {
+      messages_delivered: pubsub.delivered,
+      messages_published: pubsub.published,
+      slow_subscribers_disconnected: pubsub.slowDisconnects,
+      subscribers: pubsub.subscribers,
+      topics: pubsub.topics
+    },
     server_status: "running",
     sessions,
     shard_info: shardInfo,

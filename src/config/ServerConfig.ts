@@ -73,7 +73,14 @@ export const ServerConfigSchema = Schema.Struct({
     backup_dir: Schema.String,
     keep: PositiveInt
   }),
-  misc: Schema.Struct({ max_connections: NonNegativeInt, timeout_seconds: NonNegativeInt, insertmode: Schema.Boolean })
+  misc: Schema.Struct({ max_connections: NonNegativeInt, timeout_seconds: NonNegativeInt, insertmode: Schema.Boolean }),
+  /** Pub/sub (new): how far a subscriber may fall behind before it is disconnected as slow. */
+  pubsub: Schema.Struct({
+    /** Pushes a subscriber may have waiting to be written to its socket. */
+    subscriber_queue: PositiveInt,
+    /** Unsent bytes (queued pushes plus the socket's output buffer) a subscriber may have. */
+    subscriber_max_output_bytes: PositiveInt
+  })
 })
 
 /** The configuration's type. */

@@ -30,5 +30,9 @@ export const embeddedDefaults = {
   },
   shard: { mode: "local", shard_count: 2 },
   backup: { enable: false, interval_minutes: 60, backup_dir: "./backups", keep: 5 },
-  misc: { max_connections: 10000, timeout_seconds: 30, insertmode: false }
+  misc: { max_connections: 10000, timeout_seconds: 30, insertmode: false },
+  pubsub: {
+    subscriber_queue: 1000,
+    subscriber_max_output_bytes: 32 * 1024 * 1024
+  }
 }

@@ -7,6 +7,12 @@ import type { CommandError } from "../errors.js"
 /** A successful result: text (sent as UTF-8) or raw stored bytes. */
 export type OkResult = string | Uint8Array
 
+/**
+ * What a command answers when it sends no reply frame at all (a successful SUBSCRIBE or UNSUBSCRIBE, SPEC §4.9).
+ */
+export const NO_REPLY: unique symbol = Symbol.for("fleare/NoReply")
+export type NoReply = typeof NO_REPLY
+
 /** The outcome of a command as the connection sees it: an ok result, or a typed error to send as `Error`. */
 export type Reply = OkResult | CommandError
 

@@ -20,7 +20,7 @@ import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Ref from "effect/Ref"
-import type { CommandContext, EffectCommand, ServerServices } from "../commands/Command.js"
+import type { CommandContext, EffectCommand, PubSubPort, ServerServices } from "../commands/Command.js"
 import { isAuthBytes, lookupCommandBytes } from "../commands/registry.js"
 import {
   AuthFailed,
@@ -34,10 +34,11 @@ import {
 } from "../errors.js"
 import { FrameDecoder, FrameSpans, type FrameViolation, violationMessage } from "../protocol/Frame.js"
 import { decodeCommandInto, type FrameWriter, type NameSpan } from "../protocol/Message.js"
-import { errorText, type OkResult } from "../protocol/Reply.js"
+import { errorText, NO_REPLY, type OkResult } from "../protocol/Reply.js"
 import { AuthMessages, type AccountsShape } from "../session/Accounts.js"
 import { DurabilityError } from "../persistence/Durability.js"
 import { mayRun } from "../session/Role.js"
+import { type PushOwner, PushOutbox } from "./PushOutbox.js"
 import { active, expired, type SessionState, unauthenticated } from "./SessionState.js"
 import type { Conn } from "./Transport.js"
 import { replaceReplies } from "./UnloggedReplies.js"
@@ -84,7 +85,7 @@ interface Read {
 
 type ActiveState = SessionState & { readonly _tag: "Active" }
 
-class ConnectionActor {
+class ConnectionActor implements PubSubPort, PushOwner {
   readonly clientId: string
   readonly state: Ref.Ref<SessionState> = Ref.unsafeMake<SessionState>(unauthenticated)
   /** The value in `state`: the actor is its only writer, so it keeps it at hand (`setState` updates both). */
@@ -98,6 +99,13 @@ class ConnectionActor {
   private handedOver: Read | undefined = undefined
   /** The frame indices of this read's writes that answered Ok: answered again if the log cannot take them. */
   private writes: Array<number> | undefined = undefined
+  /** The connection's pub/sub side, made on its first SUBSCRIBE. */
+  private outbox: PushOutbox | undefined = undefined
+  /**
+   * Reads whose replies are not yet written (encoded, parked, or waiting for durability): while there are any,
+   * pushes wait in the outbox, so they are written after those replies (see PushOutbox.ts).
+   */
+  private pendingReads = 0
   /** One turn of the loop: wait for input, then handle it (built once; the loop repeats it). */
   readonly next: Effect.Effect<void>
 
@@ -117,13 +125,53 @@ class ConnectionActor {
   // ---- the synchronous part ----
 
   private contextAt(s: ActiveState, now: bigint): CommandContext {
-    return { clientId: this.clientId, user: s.user, session: s.session, now, services: this.deps.services }
+    return {
+      clientId: this.clientId,
+      user: s.user,
+      session: s.session,
+      now,
+      services: this.deps.services,
+      pubsub: this
+    }
   }
 
   private setState(next: SessionState, now: bigint): Effect.Effect<void> {
     this.current = next
     this.ctx = next._tag === "Active" ? this.contextAt(next, now) : undefined
-    return Ref.set(this.state, next)
+    const set = Ref.set(this.state, next)
+    // A session that ended takes its subscriptions with it.
+    const outbox = this.outbox
+    return next._tag === "Active" || outbox === undefined
+      ? set
+      : Effect.zipRight(this.deps.services.broker.unsubscribeAll(outbox), set)
+  }
+
+  // ---- pub/sub ----
+
+  subscriber(): PushOutbox {
+    if (this.outbox !== undefined) return this.outbox
+    const { pubsub } = this.deps.services.config
+    const limits = { queue: pubsub.subscriber_queue, maxOutputBytes: pubsub.subscriber_max_output_bytes }
+    return (this.outbox = new PushOutbox(this.clientId, this.conn, this, limits))
+  }
+
+  existing(): PushOutbox | undefined {
+    return this.outbox
+  }
+
+  outputHeld(): boolean {
+    return this.pendingReads > 0
+  }
+
+  sessionLive(now: bigint): boolean {
+    const current = this.current
+    return current._tag === "Active" && current.session.live(now)
+  }
+
+  /** Writes a read's replies (if any); pushes that waited behind them follow. */
+  private sent(out: Buffer | undefined): void {
+    if (out !== undefined) this.conn.write(out)
+    if (--this.pendingReads === 0 && this.outbox !== undefined) this.outbox.flush()
   }
 
   private ok(result: OkResult): void {
@@ -203,6 +251,7 @@ class ConnectionActor {
 
   /** Decodes a read's chunk(s) and runs its frames synchronously as far as they go (the hot path). */
   private startRead(chunks: Buffer | ReadonlyArray<Buffer>, now: bigint): Read {
+    this.pendingReads++
     const frames = scratchFrames
     frames.clear()
     let violation: FrameViolation | undefined
@@ -237,7 +286,7 @@ class ConnectionActor {
       // Writes are acknowledged once durable: the log calls back in order, without waking this fiber.
       const waiting = this.deps.services.durability.afterDurable((failure) => this.send(out, writes, failure))
       if (!waiting) {
-        if (out !== undefined) this.conn.write(out)
+        this.sent(out)
         this.reuseWrites(writes)
       }
       return "handled"
@@ -336,7 +385,7 @@ class ConnectionActor {
       const error = durabilityErrorOf(failure)
       out = replaceReplies(out, this.clientId, writes, errorText(error.unlogged))
     }
-    if (out !== undefined) this.conn.write(out)
+    this.sent(out)
   }
 
   /** Finishes a read in the fiber: what the synchronous pass left, durability, the write. True: close. */
@@ -417,7 +466,10 @@ class ConnectionActor {
     args: ReadonlyArray<string>
   ): Effect.Effect<void> {
     return Effect.flatMap(Effect.exit(spec.run(context, args)), (exit) => {
-      if (Exit.isSuccess(exit)) return Effect.sync(() => this.ok(exit.value))
+      if (Exit.isSuccess(exit)) {
+        const value = exit.value
+        return value === NO_REPLY ? Effect.void : Effect.sync(() => this.ok(value))
+      }
       const failure = Cause.failureOption(exit.cause)
       if (failure._tag === "Some") {
         const e = failure.value
@@ -447,6 +499,11 @@ class ConnectionActor {
   release(): void {
     const { services } = this.deps
     services.connections.remove(this.clientId)
+    const outbox = this.outbox
+    if (outbox !== undefined) {
+      outbox.close()
+      this.deps.runDetached(services.broker.unsubscribeAll(outbox))
+    }
     this.conn.end()
     if (this.current._tag !== "Unauthenticated")
       this.deps.runDetached(Effect.ignoreLogged(services.sessions.remove(this.clientId)))

@@ -36,6 +36,7 @@ class NodeConn implements Conn {
   /** The parked `read`'s resume function, while the actor waits for input. */
   private waiter: ((result: Effect.Effect<ReadonlyArray<Buffer> | undefined>) => void) | undefined = undefined
   private fastPath: FastPath | undefined = undefined
+  private drainListener: (() => void) | undefined = undefined
 
   constructor(
     private readonly socket: net.Socket,
@@ -48,7 +49,10 @@ class NodeConn implements Conn {
     open.add(this)
     const finishInput = () => this.finishInput()
     socket.on("data", (chunk: Buffer) => this.onData(chunk))
-    socket.on("drain", () => this.updateFlow())
+    socket.on("drain", () => {
+      this.updateFlow()
+      this.drainListener?.()
+    })
     socket.on("end", finishInput)
     socket.on("error", finishInput) // ECONNRESET and friends: the peer is gone, nothing to answer
     socket.on("close", () => {
@@ -132,6 +136,14 @@ class NodeConn implements Conn {
 
   setFastPath(handler: FastPath): void {
     this.fastPath = handler
+  }
+
+  pendingOutputBytes(): number {
+    return this.socket.writableLength
+  }
+
+  setOnDrain(listener: () => void): void {
+    this.drainListener = listener
   }
 
   kill(): void {

@@ -15,6 +15,7 @@ import { Persistence } from "../persistence/Persistence.js"
 import { layerDraining } from "../persistence/Shutdown.js"
 import type { ServerServices } from "../commands/Command.js"
 import { ServerConfig } from "../config/ServerConfig.js"
+import { Broker } from "../pubsub/Broker.js"
 import { FrameWriter } from "../protocol/Message.js"
 import { Accounts } from "../session/Accounts.js"
 import { SessionStore } from "../session/SessionStore.js"
@@ -39,7 +40,7 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
   static layer: Layer.Layer<
     FleareServer,
     TransportError,
-    ServerConfig | Transport | SessionStore | Accounts | Keyspace | Durability
+    ServerConfig | Transport | SessionStore | Accounts | Keyspace | Durability | Broker
   > = Layer.scoped(
     FleareServer,
     Effect.gen(function* () {
@@ -52,6 +53,7 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
         sessions: yield* SessionStore,
         keyspace: yield* Keyspace,
         durability: yield* Durability,
+        broker: yield* Broker,
         connections,
         address: () => bound,
         startedAt: yield* nowNanos,
@@ -87,6 +89,7 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
           layerDraining(NodeTransportLayer),
           SessionStore.layerConfig,
           Accounts.layer,
+          Broker.layerMemory,
           Persistence.layerConfig.pipe(Layer.provideMerge(Keyspace.layerConfig), Layer.provide(NodeFileSystem.layer))
         )
       )

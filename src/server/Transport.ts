@@ -30,6 +30,13 @@ export interface Conn {
   readonly setFastPath: (handler: (chunk: Buffer) => "handled" | "wake" | "decline") => void
   /** Ends input now (`read` returns `undefined` once drained); used by SESSION.KILL. */
   readonly kill: () => void
+  /** Bytes written but not yet handed to the peer's socket (the output buffer a slow reader grows). */
+  readonly pendingOutputBytes: () => number
+  /**
+   * Installs a listener called when output that had backed up has been sent (the socket's `drain`): a pub/sub
+   * subscriber resumes writing its queued pushes then. A transport whose writes never back up may ignore it.
+   */
+  readonly setOnDrain: (listener: () => void) => void
 }
 
 /** Where a transport listens. */

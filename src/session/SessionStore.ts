@@ -26,6 +26,11 @@ export interface SessionHandle {
    */
   readonly touch: (now: bigint) => boolean
   /**
+   * True while the session is live at `now`, without counting as an access (a pub/sub push to the connection
+   * asks this: an expired session receives nothing more). Once false, it stays false.
+   */
+  readonly live: (now: bigint) => boolean
+  /**
    * The session as it stands. Synchronous, as it serves SESSION on the hot path; a store that cannot answer
    * throws (a `SessionStoreError`), which the connection answers `internal server error` and logs.
    */
@@ -74,6 +79,15 @@ class Record implements SessionHandle {
       return false
     }
     if (now > this.lastAccessedAt) this.lastAccessedAt = now
+    return true
+  }
+
+  live(now: bigint): boolean {
+    if (!this.alive) return false
+    if (this.store.isExpired(this, now)) {
+      this.store.drop(this)
+      return false
+    }
     return true
   }
 

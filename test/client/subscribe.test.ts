@@ -1,6 +1,7 @@
 /**
- * `subscribe(topic)` and `publish`. The server has no pub/sub yet (SPEC §4.9), so these run against a small fake
- * server that behaves as Fleare does: SUBSCRIBE gets no reply, pushes carry the topic, PUBLISH answers Ok.
+ * `subscribe(topic)` and `publish` against a small fake server that behaves as Fleare does (SUBSCRIBE gets no
+ * reply, pushes carry the topic, PUBLISH answers Ok), where the test controls the server's side: the exact
+ * requests, dropped connections. pubsubServer.test.ts runs the same client against the real server.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Fiber, ManagedRuntime, Schedule, Stream } from "effect"

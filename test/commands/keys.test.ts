@@ -186,7 +186,8 @@ describe("GET on every kind (handler level)", () => {
     user: { username: "root", role: "root" },
     session: undefined as never,
     now: 1_000_000_000n,
-    services: { keyspace } as unknown as ServerServices
+    services: { keyspace } as unknown as ServerServices,
+    pubsub: undefined as never
   }
   const getSpec = keyCommands.find((s) => s.name === "GET")!
   const run = (...args: Array<string>): string => {

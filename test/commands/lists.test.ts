@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Layer, Logger, LogLevel } from "effect"
 import { ServerConfig } from "../../src/config/ServerConfig.js"
 import { NodeTransportLayer } from "../../src/server/NodeTransport.js"
+import { Broker } from "../../src/pubsub/Broker.js"
 import { FleareServer } from "../../src/server/Server.js"
 import { Accounts } from "../../src/session/Accounts.js"
 import { SessionStore } from "../../src/session/SessionStore.js"
@@ -43,7 +44,8 @@ beforeAll(async () => {
         SessionStore.layerConfig,
         Accounts.layer,
         Layer.succeed(Keyspace, keyspace),
-        Durability.layerNone
+        Durability.layerNone,
+        Broker.layerMemory
       )
     ),
     Layer.provide(ServerConfig.layer(config)),

@@ -24,7 +24,8 @@ const expectedStatus = (o: {
     })
     .join(",")
   return (
-    `{"connections":${o.connections},"server_status":"running","sessions":${o.sessions},` +
+    `{"connections":${o.connections},"pubsub":{"messages_delivered":0,"messages_published":0,` +
+    `"slow_subscribers_disconnected":0,"subscribers":0,"topics":0},"server_status":"running","sessions":${o.sessions},` +
     `"shard_info":{${shardInfo},"shard_count":${o.shards.length}},"up_time":"${o.upTime}",` +
     `"uptime_seconds":${o.uptimeSeconds},"version":"${VERSION}"}`
   )

@@ -25,6 +25,7 @@ import { FleareServer } from "../../src/server/Server.js"
 import { Accounts } from "../../src/session/Accounts.js"
 import { SessionStore } from "../../src/session/SessionStore.js"
 import { Keyspace } from "../../src/store/Keyspace.js"
+import { Broker } from "../../src/pubsub/Broker.js"
 import { WireClient } from "../support/wire.js"
 import { collectLogs, readRecords } from "./support.js"
 
@@ -161,6 +162,7 @@ const start = async (disk: Disk): Promise<Running> => {
         layerDraining(NodeTransportLayer),
         SessionStore.layerConfig,
         Accounts.layer,
+        Broker.layerMemory,
         Persistence.layerConfig.pipe(Layer.provideMerge(Keyspace.layerConfig), Layer.provide(disk.fs))
       )
     )

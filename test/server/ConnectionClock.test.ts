@@ -12,6 +12,7 @@ import type { SessionUser } from "../../src/session/Session.js"
 import { SessionStore } from "../../src/session/SessionStore.js"
 import { Keyspace } from "../../src/store/Keyspace.js"
 import { Durability } from "../../src/persistence/Durability.js"
+import { Broker } from "../../src/pubsub/Broker.js"
 import { makeMemoryTransport } from "../support/MemoryTransport.js"
 
 const serverWith = (patch: DeepPartial<ServerConfigShape>, sessions?: Layer.Layer<SessionStore>) => {
@@ -24,7 +25,8 @@ const serverWith = (patch: DeepPartial<ServerConfigShape>, sessions?: Layer.Laye
         sessions ?? SessionStore.layerMemory(Duration.seconds(config.security.session_idle_timeout_seconds)),
         Accounts.layer,
         Keyspace.layerConfig,
-        Durability.layerNone
+        Durability.layerNone,
+        Broker.layerMemory
       )
     ),
     Layer.provide(ServerConfig.layer(config))
@@ -143,6 +145,7 @@ describe("a failing session store", () => {
             Effect.map(memory.create(id, user, now), (handle) => ({
               sessionId: handle.sessionId,
               touch: (at: bigint) => handle.touch(at),
+              live: (at: bigint) => handle.live(at),
               current: () => {
                 throw thrown
               }

@@ -12,6 +12,7 @@ import { FleareServer } from "../../src/server/Server.js"
 import { Accounts } from "../../src/session/Accounts.js"
 import { SessionStore } from "../../src/session/SessionStore.js"
 import { Keyspace } from "../../src/store/Keyspace.js"
+import { Broker } from "../../src/pubsub/Broker.js"
 import { makeMemoryTransport } from "../support/MemoryTransport.js"
 
 const ENOSPC = "ENOSPC: no space left on device, write"
@@ -44,6 +45,7 @@ const serverWith = (control: Control) => {
         SessionStore.layerMemory(Duration.seconds(0)),
         Accounts.layer,
         Keyspace.layerConfig,
+        Broker.layerMemory,
         Layer.succeed(Durability, durability)
       )
     ),

@@ -4,6 +4,7 @@ import { Duration, Effect, Layer } from "effect"
 import { readFileSync } from "node:fs"
 import {
   Accounts,
+  Broker,
   Durability,
   FleareServer,
   Keyspace,
@@ -20,7 +21,15 @@ describe("embedding the server in an Effect app", () => {
     const sessions = SessionStore.layerMemory(Duration.minutes(5))
     const app = Layer.mergeAll(
       FleareServer.layer.pipe(
-        Layer.provide(Layer.mergeAll(NodeTransportLayer, Accounts.layer, Keyspace.layerConfig, Durability.layerNone)),
+        Layer.provide(
+          Layer.mergeAll(
+            NodeTransportLayer,
+            Accounts.layer,
+            Keyspace.layerConfig,
+            Durability.layerNone,
+            Broker.layerMemory
+          )
+        ),
         Layer.provideMerge(sessions),
         Layer.provide(ServerConfig.layer(config))
       )

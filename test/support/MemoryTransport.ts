@@ -81,7 +81,10 @@ export const makeMemoryTransport = (): MemoryTransport => {
         kill: () => {
           done = true
           wake()
-        }
+        },
+        // Writes are delivered at once: nothing ever waits.
+        pendingOutputBytes: () => 0,
+        setOnDrain: () => {}
       }
       yield* Effect.forkScoped(handler(conn))
       const send = (command: string, ...args: Array<string>) =>
