@@ -36,6 +36,9 @@ class NodeConn implements Conn {
   /** The parked `read`'s resume function, while the actor waits for input. */
   private waiter: ((result: Effect.Effect<ReadonlyArray<Buffer> | undefined>) => void) | undefined = undefined
   private fastPath: FastPath | undefined = undefined
+  /** Who waits in `drained` for the output to fall under the high-water mark. */
+  private drainWaiters: Array<() => void> | undefined = undefined
+  readonly drained: Effect.Effect<void>
 
   constructor(
     private readonly socket: net.Socket,
@@ -48,12 +51,16 @@ class NodeConn implements Conn {
     open.add(this)
     const finishInput = () => this.finishInput()
     socket.on("data", (chunk: Buffer) => this.onData(chunk))
-    socket.on("drain", () => this.updateFlow())
+    socket.on("drain", () => {
+      this.updateFlow()
+      this.wakeDrainWaiters()
+    })
     socket.on("end", finishInput)
     socket.on("error", finishInput) // ECONNRESET and friends: the peer is gone, nothing to answer
     socket.on("close", () => {
       this.open.delete(this)
       this.finishInput()
+      this.wakeDrainWaiters()
     })
     // No canceler: the only interruption is the actor's end, which calls `end()`, and that drops the waiter
     // (a canceler would wrap every parked read in an uninterruptible region, about 1 KB per idle connection).
@@ -62,6 +69,28 @@ class NodeConn implements Conn {
       if (ready === undefined || ready.length > 0) resume(Effect.succeed(ready))
       else this.waiter = resume
     })
+    this.drained = Effect.async<void>((resume) => {
+      if (this.socket.destroyed || this.socket.writableLength <= this.limits.outputHighWater) return resume(Effect.void)
+      ;(this.drainWaiters ??= []).push(() => resume(Effect.void))
+    })
+  }
+
+  private wakeDrainWaiters(): void {
+    const waiters = this.drainWaiters
+    if (waiters === undefined) return
+    this.drainWaiters = undefined
+    for (const w of waiters) w()
+  }
+
+  pendingOutputBytes(): number {
+    return this.socket.writableLength
+  }
+
+  abort(): void {
+    this.kill()
+    this.closing = true
+    this.socket.destroy()
+    this.wakeDrainWaiters()
   }
 
   private onData(chunk: Buffer): void {

@@ -30,6 +30,17 @@ export interface Conn {
   readonly setFastPath: (handler: (chunk: Buffer) => "handled" | "wake" | "decline") => void
   /** Ends input now (`read` returns `undefined` once drained); used by SESSION.KILL. */
   readonly kill: () => void
+  /**
+   * Bytes written to this connection that the peer has not taken yet (queued in user space above the kernel's
+   * socket buffer): the measure of a client's unread replies. The connection actor compares it with
+   * `misc.max_output_buffer_bytes` after each write and with its soft limit between batches; pub/sub pushes
+   * should use the same limit. Cheap (a field read): fine on the hot path.
+   */
+  readonly pendingOutputBytes: () => number
+  /** Waits until the pending output is back under the transport's high-water mark, or the connection is gone. */
+  readonly drained: Effect.Effect<void>
+  /** Closes now, dropping queued output (a client over its output limit); `read` then returns `undefined`. */
+  readonly abort: () => void
 }
 
 /** Where a transport listens. */

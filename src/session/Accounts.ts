@@ -7,7 +7,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { AuthFailed } from "../errors.js"
-import { verifyPassword } from "./Password.js"
+import { randomBytes } from "node:crypto"
+import { parseScryptHash, verifyPassword } from "./Password.js"
 import { parseRole } from "./Role.js"
 import type { SessionUser } from "./Session.js"
 
@@ -18,13 +19,43 @@ export const AuthMessages = {
   authDisabled:
     "it looks like you entered a username or password but the server isn\u2019t using authentication right now",
   invalidArguments: "invalid arguments",
-  userNotFound: (name: string) => `user not found ${name}`
+  userNotFound: (name: string) => `user not found ${name}`,
+  /** fleare-ts: the remote address is locked out after too many failed AUTHs (issue 10). */
+  lockedOut: (seconds: number) => `too many failed AUTH attempts from this address; try again in ${seconds} s`
 } as const
 
 interface Account {
   readonly username: string
   readonly password: string
   readonly user: SessionUser
+  /** The stored form is an scrypt hash (else plain text). */
+  readonly hashed: boolean
+}
+
+/**
+ * How many scrypt derivations may run at once; the rest queue. Node runs `crypto.scrypt` on libuv's thread
+ * pool (4 threads unless `UV_THREADPOOL_SIZE` says more), which the log's file writes and fsyncs share: with
+ * at most 2 hashes in flight, an AUTH flood leaves the other threads to the log (issue 10: 32 connections
+ * hashing at once pushed `fsync: always` writes from 2 ms to seconds).
+ */
+export const MAX_CONCURRENT_HASHES = 2
+
+/**
+ * A stored form with the same scrypt parameters as the costliest configured hash and a random key no password
+ * matches: verified for unknown users and for plain-text accounts, so every AUTH does the same work whatever
+ * the user's stored form (user names cannot be told apart by timing). Undefined when no account is hashed:
+ * every check is then one plain comparison.
+ */
+const dummyHashFor = (stored: ReadonlyArray<string>): string | undefined => {
+  let best: { N: number; r: number; p: number; salt: Buffer; key: Buffer } | undefined
+  for (const s of stored) {
+    const h = parseScryptHash(s)
+    if (h !== undefined && (best === undefined || h.N * h.r * h.p > best.N * best.r * best.p)) best = h
+  }
+  if (best === undefined) return undefined
+  const salt = randomBytes(best.salt.length).toString("base64")
+  const key = randomBytes(best.key.length).toString("base64")
+  return `scrypt$${best.N}$${best.r}$${best.p}$${salt}$${key}`
 }
 
 /** The accounts service. */
@@ -46,11 +77,29 @@ export class Accounts extends Context.Tag("fleare/Accounts")<Accounts, AccountsS
       const role = parseRole(u.role)
       // The config schema already refuses unknown roles; this guards direct callers of `make`.
       if (role === undefined) throw new Error(`unknown role "${u.role}" for user ${u.username}`)
-      accounts.set(u.username, { username: u.username, password: u.password, user: { username: u.username, role } })
+      const hashed = parseScryptHash(u.password) !== undefined
+      accounts.set(u.username, {
+        username: u.username,
+        password: u.password,
+        user: { username: u.username, role },
+        hashed
+      })
     }
     const root = accounts.get("root")
-    // Compared against when the user does not exist, so a wrong user costs the same time as a wrong password.
-    const decoy = root?.password ?? "decoy"
+    const dummy = dummyHashFor(options.users.map((u) => u.password))
+    // Compared against when the user does not exist, so a wrong user costs the same work as a wrong password.
+    const decoy = dummy ?? root?.password ?? "decoy"
+    const hashing = Effect.unsafeMakeSemaphore(MAX_CONCURRENT_HASHES)
+    /** One scrypt derivation (queued behind `hashing`) per check whenever any account is hashed. */
+    const check = (account: Account | undefined, given: string): Effect.Effect<boolean> => {
+      if (account === undefined)
+        return dummy === undefined ? verifyPassword(decoy, given) : hashing.withPermits(1)(verifyPassword(decoy, given))
+      if (account.hashed) return hashing.withPermits(1)(verifyPassword(account.password, given))
+      if (dummy === undefined) return verifyPassword(account.password, given)
+      return hashing.withPermits(1)(
+        Effect.zipRight(verifyPassword(dummy, given), verifyPassword(account.password, given))
+      )
+    }
     const wrong = new AuthFailed({ message: AuthMessages.wrongCredentials })
     const authenticate = (username: string, password: string): Effect.Effect<SessionUser, AuthFailed> => {
       if (!options.enableAuth) {
@@ -63,7 +112,7 @@ export class Accounts extends Context.Tag("fleare/Accounts")<Accounts, AccountsS
       if (username === "" || password === "")
         return Effect.fail(new AuthFailed({ message: AuthMessages.missingCredentials }))
       const account = accounts.get(username)
-      return verifyPassword(account?.password ?? decoy, password).pipe(
+      return check(account, password).pipe(
         Effect.flatMap((ok) => (ok && account ? Effect.succeed(account.user) : Effect.fail(wrong)))
       )
     }

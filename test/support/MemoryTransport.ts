@@ -81,6 +81,13 @@ export const makeMemoryTransport = (): MemoryTransport => {
         kill: () => {
           done = true
           wake()
+        },
+        // Replies are handed over at once: nothing is ever pending.
+        pendingOutputBytes: () => 0,
+        drained: Effect.void,
+        abort: () => {
+          done = true
+          wake()
         }
       }
       yield* Effect.forkScoped(handler(conn))
