@@ -165,9 +165,12 @@ interface CloseReason {
 
 class ConnectionActor implements ConnectionHandle {
   readonly clientId: string
-  /** When the connection was accepted, and when its last input arrived (Clock epoch nanos). */
+  /**
+   * When the connection was accepted, and when it was last active (Clock epoch nanos): input arrived, or a
+   * batch of a long read went on. A client that neither sends nor lets its replies drain goes stale.
+   */
   readonly acceptedAt: bigint
-  lastInputAt: bigint
+  lastActiveAt: bigint
   /** Has authenticated once (AUTH succeeded, or authentication is off). */
   authenticated = false
   readonly state: Ref.Ref<SessionState> = Ref.unsafeMake<SessionState>(unauthenticated)
@@ -194,7 +197,7 @@ class ConnectionActor implements ConnectionHandle {
   ) {
     const { services } = deps
     this.clientId = services.connections.nextClientId(conn.remoteAddress, conn.remotePort)
-    this.acceptedAt = this.lastInputAt = clock.unsafeCurrentTimeNanos()
+    this.acceptedAt = this.lastActiveAt = clock.unsafeCurrentTimeNanos()
     const { limits } = deps
     this.decoder = new FrameDecoder(
       deps.accounts.anonymousUser === undefined ? limits.unauthenticatedFrameBytes : limits.maxFrameBytes
@@ -366,7 +369,7 @@ class ConnectionActor implements ConnectionHandle {
     if (current._tag !== "Active") return "decline"
     const now = this.clock.unsafeCurrentTimeNanos()
     if (!current.session.touch(now)) return "decline"
-    this.lastInputAt = now
+    this.lastActiveAt = now
     this.ctx = this.contextAt(current, now)
     const read = this.startRead(chunk, now)
     if (read.stop === undefined && read.fatal === undefined) {
@@ -416,7 +419,7 @@ class ConnectionActor implements ConnectionHandle {
     if (chunks === undefined) return Effect.void
     if (chunks.length === 0) return this.next
     const now = this.clock.unsafeCurrentTimeNanos()
-    this.lastInputAt = now
+    this.lastActiveAt = now
     const current = this.current
     if (current._tag === "Active") {
       // Every frame of one read was received at the same moment: one touch stamps them all.
@@ -504,6 +507,7 @@ class ConnectionActor implements ConnectionHandle {
             if (self.conn.pendingOutputBytes() > self.deps.limits.softOutputBytes) yield* self.conn.drained
             else yield* yieldToEventLoop
             if (self.closeReason !== undefined) return true
+            self.lastActiveAt = self.clock.unsafeCurrentTimeNanos()
             break
           }
         }

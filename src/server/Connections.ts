@@ -13,9 +13,9 @@ export interface ConnectionHandle {
   readonly kill: () => void
   /** Closes the connection now, dropping unsent output; `reason` is logged with its client id. */
   readonly close: (reason: string, level?: "info" | "warning") => void
-  /** When it was accepted, and when its last input arrived (Clock epoch nanos; a field write per read). */
+  /** When it was accepted, and when it was last active: input, or progress on a long read (Clock epoch nanos). */
   readonly acceptedAt: bigint
-  readonly lastInputAt: bigint
+  readonly lastActiveAt: bigint
   /** Has authenticated (AUTH succeeded once, or authentication is off). */
   readonly authenticated: boolean
 }
@@ -55,10 +55,10 @@ export class ConnectionRegistry {
 
   /**
    * Closes, forever, the connections past their deadlines: not authenticated `authTimeoutSeconds` after accept,
-   * or without input for `idleTimeoutSeconds` (0 turns either off). It sleeps on the Effect Clock until the
+   * or inactive (no input, no progress) for `idleTimeoutSeconds` (0 turns either off). It sleeps on the Effect Clock until the
    * earliest deadline (at least `MIN_SWEEP_GAP` after the last sweep, so many staggered deadlines cost a bounded
    * number of wake-ups), and without connections it does not wake at all. Nothing is done per request: a
-   * connection's reads only stamp `lastInputAt`, compared here.
+   * connection's reads only stamp `lastActiveAt`, compared here.
    */
   sweepDeadlines(authTimeoutSeconds: number, idleTimeoutSeconds: number): Effect.Effect<never> {
     const authNanos = BigInt(Math.round(authTimeoutSeconds * 1e9))
@@ -90,7 +90,7 @@ export class ConnectionRegistry {
           reason = `closed: not authenticated within security.auth_timeout_seconds (${authTimeoutSeconds} s)`
         }
         if (idleNanos > 0n) {
-          const idle = h.lastInputAt + idleNanos
+          const idle = h.lastActiveAt + idleNanos
           if (deadline === undefined || idle < deadline) {
             deadline = idle
             reason = `closed: idle for misc.timeout_seconds (${idleTimeoutSeconds} s)`
