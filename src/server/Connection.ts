@@ -529,7 +529,8 @@ class ConnectionActor implements ConnectionHandle {
         return true
       }
       if (args.length !== 0 && args.length !== 2) {
-        yield* self.authFailed(args[0] ?? "", now)
+        // No user name to log: a one-argument AUTH (Redis style) carries the password.
+        yield* self.authFailed(undefined, now)
         self.error(new AuthFailed({ message: AuthMessages.invalidArguments }))
         return true
       }
@@ -561,10 +562,13 @@ class ConnectionActor implements ConnectionHandle {
    * A failed AUTH: logged with the remote address and the user name (never the password), counted against the
    * address, and answered only after the address's growing delay (the connection then closes, as in Fleare).
    */
-  private authFailed(username: string, now: bigint): Effect.Effect<void> {
+  private authFailed(username: string | undefined, now: bigint): Effect.Effect<void> {
     const address = this.conn.remoteAddress
     const outcome = this.deps.authLimiter.fail(address, now)
-    const user = JSON.stringify(username.length > 64 ? `${username.slice(0, 64)}...` : username)
+    const user =
+      username === undefined
+        ? "(invalid arguments)"
+        : JSON.stringify(username.length > 64 ? `${username.slice(0, 64)}...` : username)
     const log = Effect.logWarning(
       `AUTH failed for user ${user} from ${address} (${outcome.failures} recent failures from this address` +
         (outcome.lockedOut ? `; locked out for ${this.deps.services.config.security.auth_lockout_seconds} s)` : ")")
