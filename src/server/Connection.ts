@@ -504,7 +504,7 @@ class ConnectionActor implements ConnectionHandle {
             const waiting = self.flushOutput()
             if (waiting !== undefined && (yield* waiting)) return true
             if (self.closeReason !== undefined) return true
-            if (self.conn.pendingOutputBytes() > self.deps.limits.softOutputBytes) yield* self.conn.drained
+            if (self.conn.pendingOutputBytes() > self.deps.limits.softOutputBytes) yield* self.conn.drained()
             else yield* yieldToEventLoop
             if (self.closeReason !== undefined) return true
             self.lastActiveAt = self.clock.unsafeCurrentTimeNanos()

@@ -38,7 +38,6 @@ class NodeConn implements Conn {
   private fastPath: FastPath | undefined = undefined
   /** Who waits in `drained` for the output to fall under the high-water mark. */
   private drainWaiters: Array<() => void> | undefined = undefined
-  readonly drained: Effect.Effect<void>
 
   constructor(
     private readonly socket: net.Socket,
@@ -69,7 +68,10 @@ class NodeConn implements Conn {
       if (ready === undefined || ready.length > 0) resume(Effect.succeed(ready))
       else this.waiter = resume
     })
-    this.drained = Effect.async<void>((resume) => {
+  }
+
+  drained(): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
       if (this.socket.destroyed || this.socket.writableLength <= this.limits.outputHighWater) return resume(Effect.void)
       ;(this.drainWaiters ??= []).push(() => resume(Effect.void))
     })

@@ -37,8 +37,11 @@ export interface Conn {
    * should use the same limit. Cheap (a field read): fine on the hot path.
    */
   readonly pendingOutputBytes: () => number
-  /** Waits until the pending output is back under the transport's high-water mark, or the connection is gone. */
-  readonly drained: Effect.Effect<void>
+  /**
+   * Waits until the pending output is back under the transport's high-water mark, or the connection is gone
+   * (made on demand: an idle connection holds no such Effect).
+   */
+  readonly drained: () => Effect.Effect<void>
   /** Closes now, dropping queued output (a client over its output limit); `read` then returns `undefined`. */
   readonly abort: () => void
 }

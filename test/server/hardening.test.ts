@@ -26,11 +26,17 @@ beforeAll(async () => {
     "    - {username: root, password: root, role: root}",
     "    - {username: reader, password: reader, role: ReadOnly}",
     `    - {username: hasher, password: "${hash}", role: User}`,
-    "misc: {timeout_seconds: 2, max_output_buffer_bytes: 16777216}"
+    "misc: {timeout_seconds: 3, max_output_buffer_bytes: 16777216}"
   ].join("\n")
   server = await spawnServer(["--config", yaml])
 }, 60_000)
 afterAll(() => server.stop())
+
+/**
+ * The bystander's worst PING allowed during an attack: generous, because other test files and other work share
+ * the CPU (alone on the machine the figures are 15-55 ms); without the protections they are 1-2 s.
+ */
+const bound = (baselineMs: number): number => Math.max(500, 10 * baselineMs)
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -124,9 +130,9 @@ describe("fairness", () => {
   it("one 10 MB frame of PING with 5M arguments is refused naming the limit, without stalling a bystander", async () => {
     const base = await baselineWorstMs(server.port)
     const bystander = await startBystander(server.port)
-    const attacker = await WireClient.authed(server.port)
     const frame = encodeCommand("PING", new Array<string>(5_000_000).fill(""))
     expect(frame.length).toBeGreaterThan(10_000_000)
+    const attacker = await WireClient.authed(server.port)
     const t0 = performance.now()
     attacker.write(frame)
     const r = await attacker.next(20_000)
@@ -144,7 +150,7 @@ describe("fairness", () => {
     expect(await attacker.ok("PING", "after")).toBe("PONG after")
     expect(report.failures).toBe(0)
     // Unbounded decoding took 1.4 s on the reporter's machine; the cap stops it after 100k arguments.
-    expect(report.worstMs).toBeLessThan(Math.max(250, 10 * base))
+    expect(report.worstMs).toBeLessThan(bound(base))
     expect(took).toBeLessThan(5000)
     attacker.destroy()
   }, 40_000)
@@ -188,7 +194,7 @@ describe("fairness", () => {
     // Each GET reply carries the 4 KB value.
     expect(bytes).toBeGreaterThan(n * 4096)
     expect(report.failures).toBe(0)
-    expect(report.worstMs).toBeLessThan(Math.max(250, 10 * base))
+    expect(report.worstMs).toBeLessThan(bound(base))
     attacker.destroy()
     await alive()
   }, 60_000)

@@ -84,7 +84,7 @@ export const makeMemoryTransport = (): MemoryTransport => {
         },
         // Replies are handed over at once: nothing is ever pending.
         pendingOutputBytes: () => 0,
-        drained: Effect.void,
+        drained: () => Effect.void,
         abort: () => {
           done = true
           wake()
