@@ -534,8 +534,12 @@ class ConnectionActor implements ConnectionHandle {
         self.error(new AuthFailed({ message: AuthMessages.invalidArguments }))
         return true
       }
+      // Checked again when the password check's turn comes: AUTHs queued before a lockout are dropped unhashed.
+      const proceed = () =>
+        self.closeReason === undefined &&
+        authLimiter.lockedFor(address, self.clock.unsafeCurrentTimeNanos()) === undefined
       const exit = yield* Effect.exit(
-        Effect.flatMap(accounts.authenticate(args[0] ?? "", args[1] ?? ""), (user) =>
+        Effect.flatMap(accounts.authenticate(args[0] ?? "", args[1] ?? "", proceed), (user) =>
           Effect.map(services.sessions.create(self.clientId, user, now), (handle) => active(handle, user))
         )
       )
@@ -548,6 +552,12 @@ class ConnectionActor implements ConnectionHandle {
       }
       const failure = Cause.failureOption(exit.cause)
       if (failure._tag === "Some" && failure.value._tag === "AuthFailed") {
+        const lockedNow = authLimiter.lockedFor(address, self.clock.unsafeCurrentTimeNanos())
+        if (lockedNow !== undefined) {
+          // Locked out while it waited: refused like any AUTH during the lockout (not a new failure).
+          self.error(new AuthFailed({ message: AuthMessages.lockedOut(lockedNow) }))
+          return true
+        }
         yield* self.authFailed(args[0] ?? "", now)
         self.error(failure.value)
         return true

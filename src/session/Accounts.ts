@@ -8,6 +8,7 @@ import * as Layer from "effect/Layer"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { AuthFailed } from "../errors.js"
 import { randomBytes } from "node:crypto"
+import { FifoLimiter } from "./FifoLimiter.js"
 import { parseScryptHash, verifyPassword } from "./Password.js"
 import { parseRole } from "./Role.js"
 import type { SessionUser } from "./Session.js"
@@ -33,7 +34,7 @@ interface Account {
 }
 
 /**
- * How many scrypt derivations may run at once; the rest queue. Node runs `crypto.scrypt` on libuv's thread
+ * How many scrypt derivations may run at once; the rest queue, first come first served. Node runs `crypto.scrypt` on libuv's thread
  * pool (4 threads unless `UV_THREADPOOL_SIZE` says more), which the log's file writes and fsyncs share: with
  * at most 2 hashes in flight, an AUTH flood leaves the other threads to the log (issue 10: 32 connections
  * hashing at once pushed `fsync: always` writes from 2 ms to seconds).
@@ -60,8 +61,16 @@ const dummyHashFor = (stored: ReadonlyArray<string>): string | undefined => {
 
 /** The accounts service. */
 export interface AccountsShape {
-  /** Decides an AUTH with these credentials (Fleare's table, §2.1 of the spec). */
-  readonly authenticate: (username: string, password: string) => Effect.Effect<SessionUser, AuthFailed>
+  /**
+   * Decides an AUTH with these credentials (Fleare's table, §2.1 of the spec). Password hashing is queued;
+   * `proceed`, when given, is asked once this check's turn comes: false skips the work and fails with the
+   * wrong-credentials text (the caller's address got locked out meanwhile, or its connection was closed).
+   */
+  readonly authenticate: (
+    username: string,
+    password: string,
+    proceed?: () => boolean
+  ) => Effect.Effect<SessionUser, AuthFailed>
   /** The user a connection gets at accept when authentication is off; undefined when auth is on. */
   readonly anonymousUser: SessionUser | undefined
 }
@@ -89,19 +98,22 @@ export class Accounts extends Context.Tag("fleare/Accounts")<Accounts, AccountsS
     const dummy = dummyHashFor(options.users.map((u) => u.password))
     // Compared against when the user does not exist, so a wrong user costs the same work as a wrong password.
     const decoy = dummy ?? root?.password ?? "decoy"
-    const hashing = Effect.unsafeMakeSemaphore(MAX_CONCURRENT_HASHES)
+    const hashing = new FifoLimiter(MAX_CONCURRENT_HASHES)
     /** One scrypt derivation (queued behind `hashing`) per check whenever any account is hashed. */
-    const check = (account: Account | undefined, given: string): Effect.Effect<boolean> => {
+    const check = (account: Account | undefined, given: string, proceed?: () => boolean): Effect.Effect<boolean> => {
+      const queued = (work: Effect.Effect<boolean>) => hashing.run(work, proceed, Effect.succeed(false))
       if (account === undefined)
-        return dummy === undefined ? verifyPassword(decoy, given) : hashing.withPermits(1)(verifyPassword(decoy, given))
-      if (account.hashed) return hashing.withPermits(1)(verifyPassword(account.password, given))
+        return dummy === undefined ? verifyPassword(decoy, given) : queued(verifyPassword(decoy, given))
+      if (account.hashed) return queued(verifyPassword(account.password, given))
       if (dummy === undefined) return verifyPassword(account.password, given)
-      return hashing.withPermits(1)(
-        Effect.zipRight(verifyPassword(dummy, given), verifyPassword(account.password, given))
-      )
+      return queued(Effect.zipRight(verifyPassword(dummy, given), verifyPassword(account.password, given)))
     }
     const wrong = new AuthFailed({ message: AuthMessages.wrongCredentials })
-    const authenticate = (username: string, password: string): Effect.Effect<SessionUser, AuthFailed> => {
+    const authenticate = (
+      username: string,
+      password: string,
+      proceed?: () => boolean
+    ): Effect.Effect<SessionUser, AuthFailed> => {
       if (!options.enableAuth) {
         if (username !== "" || password !== "")
           return Effect.fail(new AuthFailed({ message: AuthMessages.authDisabled }))
@@ -112,7 +124,7 @@ export class Accounts extends Context.Tag("fleare/Accounts")<Accounts, AccountsS
       if (username === "" || password === "")
         return Effect.fail(new AuthFailed({ message: AuthMessages.missingCredentials }))
       const account = accounts.get(username)
-      return check(account, password).pipe(
+      return check(account, password, proceed).pipe(
         Effect.flatMap((ok) => (ok && account ? Effect.succeed(account.user) : Effect.fail(wrong)))
       )
     }
