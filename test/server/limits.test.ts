@@ -3,7 +3,8 @@
  * before AUTH, the per-command argument cap, and the failed-AUTH rate limit with its log lines.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Layer, Logger } from "effect"
+import { Layer, Logger, ManagedRuntime } from "effect"
+import { FleareClient } from "../../src/client/FleareClient.js"
 import { type DeepPartial, ServerConfig, type ServerConfigShape } from "../../src/config/ServerConfig.js"
 import { encodeCommand } from "../../src/protocol/Message.js"
 import { FleareServer } from "../../src/server/Server.js"
@@ -139,4 +140,22 @@ describe("pipelined frames before AUTH", () => {
       expect((await c.next()).result).toBe("PONG p")
       c.destroy()
     }))
+})
+
+describe("misc.timeout_seconds and the fleare-ts client", () => {
+  it("a pooled client whose idle connection was closed reconnects on its next request", async () => {
+    const s = await startServer({ misc: { timeout_seconds: 1 } })
+    const rt = ManagedRuntime.make(FleareClient.layer({ port: s.port, user: "root", password: "root", poolSize: 1 }))
+    try {
+      const client = await rt.runPromise(FleareClient)
+      expect(await rt.runPromise(client.ping())).toBe("PONG ")
+      // Idle past the timeout (the sweep closes within a quarter second of it).
+      for (let i = 0; i < 100 && s.server.connections.size > 0; i++) await sleep(50)
+      expect(s.server.connections.size).toBe(0)
+      expect(await rt.runPromise(client.ping())).toBe("PONG ")
+    } finally {
+      await rt.dispose()
+      await s.close()
+    }
+  })
 })
