@@ -42,7 +42,9 @@ export const ServerConfigSchema = Schema.Struct({
   server: Schema.Struct({
     host: Schema.String.pipe(Schema.minLength(1)),
     port: NonNegativeInt.pipe(Schema.lessThanOrEqualTo(65535)),
-    max_frame_bytes: PositiveInt
+    max_frame_bytes: PositiveInt,
+    /** Arguments one command may carry (issue 10: a frame of millions of tiny arguments is refused). */
+    max_args_per_command: PositiveInt
   }),
   logging: Schema.Struct({ level: Schema.String, file: Schema.String }),
   memory: Schema.Struct({ max_size_mb: NonNegativeInt, eviction_policy: EvictionPolicy }),
@@ -50,7 +52,12 @@ export const ServerConfigSchema = Schema.Struct({
     enable_auth: Schema.Boolean,
     auth_method: Schema.String,
     users: Schema.Array(UserEntry),
-    session_idle_timeout_seconds: Schema.Number.pipe(Schema.nonNegative())
+    session_idle_timeout_seconds: Schema.Number.pipe(Schema.nonNegative()),
+    /** Issue 10 connection limits: AUTH deadline, frame limit before AUTH, failed-AUTH rate limit. */
+    auth_timeout_seconds: Schema.Number.pipe(Schema.nonNegative()),
+    max_unauthenticated_frame_bytes: PositiveInt,
+    auth_max_failures: PositiveInt,
+    auth_lockout_seconds: Schema.Number.pipe(Schema.nonNegative())
   }),
   persistence: Schema.Struct({
     enable: Schema.Boolean,
@@ -73,7 +80,13 @@ export const ServerConfigSchema = Schema.Struct({
     backup_dir: Schema.String,
     keep: PositiveInt
   }),
-  misc: Schema.Struct({ max_connections: NonNegativeInt, timeout_seconds: NonNegativeInt, insertmode: Schema.Boolean }),
+  misc: Schema.Struct({
+    max_connections: NonNegativeInt,
+    timeout_seconds: NonNegativeInt,
+    insertmode: Schema.Boolean,
+    /** Issue 10: unread replies past this close the connection (Redis's client-output-buffer-limit). */
+    max_output_buffer_bytes: PositiveInt
+  }),
   /** Pub/sub (new): how far a subscriber may fall behind before it is disconnected as slow. */
   pubsub: Schema.Struct({
     /** Pushes a subscriber may have waiting to be written to its socket. */

@@ -7,7 +7,9 @@ export const embeddedDefaults = {
   server: {
     host: "127.0.0.1",
     port: 9219,
-    max_frame_bytes: 10 * 1024 * 1024
+    max_frame_bytes: 10 * 1024 * 1024,
+    // issue 10 (connection limits): see README "Limits and security"
+    max_args_per_command: 100_000
   },
   logging: { level: "info", file: "" },
   memory: { max_size_mb: 0, eviction_policy: "noeviction" },
@@ -15,7 +17,12 @@ export const embeddedDefaults = {
     enable_auth: true,
     auth_method: "basic",
     users: [{ username: "root", password: "root", role: "root" }],
-    session_idle_timeout_seconds: 0
+    session_idle_timeout_seconds: 0,
+    // issue 10 (connection limits): see README "Limits and security"
+    auth_timeout_seconds: 10,
+    max_unauthenticated_frame_bytes: 64 * 1024,
+    auth_max_failures: 10,
+    auth_lockout_seconds: 60
   },
   persistence: {
     enable: false,
@@ -30,7 +37,13 @@ export const embeddedDefaults = {
   },
   shard: { mode: "local", shard_count: 2 },
   backup: { enable: false, interval_minutes: 60, backup_dir: "./backups", keep: 5 },
-  misc: { max_connections: 10000, timeout_seconds: 30, insertmode: false },
+  misc: {
+    max_connections: 10000,
+    timeout_seconds: 0,
+    insertmode: false,
+    // issue 10 (connection limits): see README "Limits and security"
+    max_output_buffer_bytes: 64 * 1024 * 1024
+  },
   pubsub: {
     subscriber_queue: 1000,
     subscriber_max_output_bytes: 32 * 1024 * 1024

@@ -67,7 +67,11 @@ export class FrameDecoder {
   private bodyFilled = 0
   private stopped = false
 
-  constructor(readonly maxFrameBytes: number) {}
+  /**
+   * The largest frame accepted. Writable: the server starts a connection at the small pre-AUTH limit and raises
+   * it once the client has authenticated (frames whose header was already read keep the limit they met).
+   */
+  constructor(public maxFrameBytes: number) {}
 
   /** Bytes held for an incomplete frame: what this connection costs while a frame is in transit. */
   get bufferedBytes(): number {

@@ -7,7 +7,7 @@
  * proto3 rules: empty strings and bytes are not written; unknown fields are skipped by wire type; strings must
  * be valid UTF-8. `test/protocol/Message.test.ts` checks these codecs byte for byte against @bufbuild/protobuf.
  */
-import { isUtf8 } from "node:buffer"
+import { isUtf8, kMaxLength } from "node:buffer"
 import { SHORT_TEXT, utf8Length } from "./Utf8.js"
 
 /** A request: the command name as sent, and its arguments. */
@@ -105,8 +105,15 @@ export interface NameSpan {
 }
 
 /**
+ * What `decodeCommandInto` returns for a Command with more than `maxArgs` arguments: one shared array, told
+ * apart by identity (the decoder stopped at the first argument past the cap, so this costs no more work).
+ */
+export const TOO_MANY_ARGS: Array<string> = Object.freeze([]) as unknown as Array<string>
+
+/**
  * Decodes a `Command` body (`buf[start, end)`), leaving its name as bytes: fills `name` with where the name lies
- * and returns the arguments; `undefined` when the bytes are not a valid Command. This is the per-request hot path, so it walks
+ * and returns the arguments; `undefined` when the bytes are not a valid Command, `TOO_MANY_ARGS` (by identity)
+ * when it has more than `maxArgs` arguments. This is the per-request hot path, so it walks
  * the fields inline, with a one-byte fast path for tags and lengths below 128 (no tuple or closure allocated per
  * field), and makes no string of the name (the dispatcher matches its bytes; see `lookupCommandBytes`).
  */
@@ -114,7 +121,8 @@ export const decodeCommandInto = (
   buf: Buffer,
   name: NameSpan,
   start = 0,
-  end = buf.length
+  end = buf.length,
+  maxArgs = Number.MAX_SAFE_INTEGER
 ): Array<string> | undefined => {
   let nameStart = 0
   let nameEnd = 0
@@ -141,7 +149,11 @@ export const decodeCommandInto = (
         // proto3: the last occurrence of a singular field wins.
         nameStart = pos
         nameEnd = stop
-      } else if (field === 2) args.push(readString(buf, pos, stop))
+      } else if (field === 2) {
+        // Bounded work: a frame of millions of tiny arguments is refused at the first one past the cap.
+        if (args.length >= maxArgs) return TOO_MANY_ARGS
+        args.push(readString(buf, pos, stop))
+      }
       pos = stop
     }
   } catch (e) {
@@ -181,6 +193,12 @@ export const decodeResponse = (buf: Buffer): Response | undefined => {
   return { clientId, topic, status: status === "Error" ? "Error" : "Ok", result }
 }
 
+/**
+ * The largest frame body the 4-byte length prefix can carry. A reply over it (or over what one Buffer can hold)
+ * is not written: `FrameWriter.response` reports it, and the connection answers an error instead.
+ */
+export const MAX_FRAME_BODY = Math.min(0xffffffff, kMaxLength - 16)
+
 const varintSize = (n: number): number => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5)
 
 /**
@@ -200,11 +218,16 @@ export class FrameWriter {
     return this.len
   }
 
-  private ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n))
+  /** Room for `n` more bytes; false (nothing changed) when that would pass what one Buffer can hold. */
+  private ensure(n: number): boolean {
+    const need = this.len + n
+    if (need <= this.buf.length) return true
+    if (need > kMaxLength) return false
+    // Doubling is capped at the largest Buffer: past it, grow to exactly what is needed.
+    const next = Buffer.allocUnsafe(Math.min(Math.max(this.buf.length * 2, need), kMaxLength))
     this.buf.copy(next, 0, 0, this.len)
     this.buf = next
+    return true
   }
 
   private varint(n: number): void {
@@ -234,8 +257,12 @@ export class FrameWriter {
     }
   }
 
-  /** Appends one framed `Response`. */
-  response(clientId: string, topic: string, status: string, result: string | Uint8Array): void {
+  /**
+   * Appends one framed `Response`; false (nothing written) when it is too big for one frame or for the buffer
+   * (`MAX_FRAME_BODY`): the caller answers an error instead. The server takes the buffer out between replies
+   * once it passes its output budget, so only a single huge reply can get here.
+   */
+  response(clientId: string, topic: string, status: string, result: string | Uint8Array): boolean {
     const cidLen = utf8Length(clientId)
     const topicLen = utf8Length(topic)
     const statusLen = status.length // "Ok" | "Error": ASCII
@@ -245,13 +272,14 @@ export class FrameWriter {
     if (topicLen) body += 1 + varintSize(topicLen) + topicLen
     if (statusLen) body += 1 + varintSize(statusLen) + statusLen
     if (resLen) body += 1 + varintSize(resLen) + resLen
-    this.ensure(4 + body)
+    if (body > MAX_FRAME_BODY || !this.ensure(4 + body)) return false
     this.buf.writeUInt32BE(body, this.len)
     this.len += 4
     this.field(0x0a, clientId, cidLen)
     this.field(0x12, topic, topicLen)
     this.field(0x1a, status, statusLen)
     this.field(0x22, result, resLen)
+    return true
   }
 
   /** Appends one framed `Command` (the client side). */
@@ -260,7 +288,8 @@ export class FrameWriter {
     let body = nameLen ? 1 + varintSize(nameLen) + nameLen : 0
     const argLens = args.map((a) => Buffer.byteLength(a))
     for (const l of argLens) body += 1 + varintSize(l) + l
-    this.ensure(4 + body)
+    if (body > MAX_FRAME_BODY || !this.ensure(4 + body))
+      throw new RangeError(`a command of ${body} bytes is too big for one frame`)
     this.buf.writeUInt32BE(body, this.len)
     this.len += 4
     this.field(0x0a, name, nameLen)

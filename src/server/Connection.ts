@@ -9,6 +9,13 @@
  * `Error` replies; a defect in a handler is logged and answered `internal server error`, and the connection
  * lives on.
  *
+ * Fairness and limits (issue 10): the synchronous pass runs under a budget (output bytes, and time checked every
+ * few frames); past it the rest of the read goes to the fiber, which sends what is ready, waits for the socket to
+ * drain while the client's unread output is over the soft limit, else yields to the event loop, then goes on.
+ * A client whose unread output passes `misc.max_output_buffer_bytes` is dropped; a command with more than
+ * `server.max_args_per_command` arguments is refused (its decoding stops at the cap); frames before AUTH are
+ * held to `security.max_unauthenticated_frame_bytes`; failed AUTHs are rate-limited per remote address.
+ *
  * Memory: a server holds thousands of idle connections, so the actor is one object whose methods are shared
  * (no closures per connection beyond the two the transport calls back), and its fiber, while parked, holds a
  * single read continuation: the loop is a flat `read → handle → read` chain, not a generator, and the
@@ -33,20 +40,84 @@ import {
   UnknownCommand
 } from "../errors.js"
 import { FrameDecoder, FrameSpans, type FrameViolation, violationMessage } from "../protocol/Frame.js"
-import { decodeCommandInto, type FrameWriter, type NameSpan } from "../protocol/Message.js"
+import {
+  decodeCommandInto,
+  encodeResponse,
+  type FrameWriter,
+  type NameSpan,
+  TOO_MANY_ARGS
+} from "../protocol/Message.js"
 import { errorText, NO_REPLY, type OkResult } from "../protocol/Reply.js"
+import type { ServerConfigShape } from "../config/ServerConfig.js"
 import { AuthMessages, type AccountsShape } from "../session/Accounts.js"
+import type { AuthLimiter } from "../session/AuthLimiter.js"
 import { DurabilityError } from "../persistence/Durability.js"
 import { mayRun } from "../session/Role.js"
 import { type PushOwner, PushOutbox } from "./PushOutbox.js"
 import { active, expired, type SessionState, unauthenticated } from "./SessionState.js"
+import type { ConnectionHandle } from "./Connections.js"
 import type { Conn } from "./Transport.js"
 import { replaceReplies } from "./UnloggedReplies.js"
+
+/** The per-connection limits, read once from the configuration (see README "Limits and security"). */
+export interface ConnectionLimits {
+  /** `server.max_args_per_command`. */
+  readonly maxArgs: number
+  /** `misc.max_output_buffer_bytes`: unread output past this drops the connection. */
+  readonly maxOutputBytes: number
+  /** Unread output above which a read's remaining frames wait for the socket to drain. */
+  readonly softOutputBytes: number
+  /** `server.max_frame_bytes`, and `security.max_unauthenticated_frame_bytes` before AUTH. */
+  readonly maxFrameBytes: number
+  readonly unauthenticatedFrameBytes: number
+  /** `misc.max_connections` (0: no limit). */
+  readonly maxConnections: number
+}
+
+/** The limits of `config`. */
+export const connectionLimits = (config: ServerConfigShape): ConnectionLimits => ({
+  maxArgs: config.server.max_args_per_command,
+  maxOutputBytes: config.misc.max_output_buffer_bytes,
+  softOutputBytes: Math.min(SOFT_OUTPUT_BYTES, config.misc.max_output_buffer_bytes),
+  maxFrameBytes: config.server.max_frame_bytes,
+  unauthenticatedFrameBytes: Math.min(config.security.max_unauthenticated_frame_bytes, config.server.max_frame_bytes),
+  maxConnections: config.misc.max_connections
+})
+
+/**
+ * The work budget of one synchronous pass: it hands the rest of a read to the fiber once it has encoded
+ * `BATCH_OUTPUT_BYTES` of replies, or (checked every `CHECK_EVERY` frames, so a pass of a few frames never reads
+ * the time) once it has run for `BATCH_MILLIS`. The fiber then lets the event loop serve other connections.
+ */
+const BATCH_OUTPUT_BYTES = 256 * 1024
+const BATCH_MILLIS = 5
+const CHECK_EVERY = 32
+/** The soft output limit: the transport's high-water mark (1 MiB), past which reading the socket pauses too. */
+const SOFT_OUTPUT_BYTES = 1024 * 1024
+
+/**
+ * Gives the event loop a turn (I/O callbacks of other sockets run first). `Effect.yieldNow` is not enough: the
+ * Effect scheduler resumes a yielded fiber from a microtask, before any I/O is polled.
+ */
+const yieldToEventLoop: Effect.Effect<void> = Effect.async<void>((resume) => {
+  setImmediate(() => resume(Effect.void))
+})
+
+/** The one reply a connection over `misc.max_connections` gets before it is closed. */
+const MAX_CONNECTIONS_REPLY = encodeResponse({
+  clientId: "",
+  topic: "",
+  status: "Error",
+  result: "max connections reached"
+})
 
 /** What every connection of a server shares. */
 export interface ConnectionDeps {
   readonly services: ServerServices
   readonly accounts: AccountsShape
+  readonly limits: ConnectionLimits
+  /** Failed AUTHs per remote address. */
+  readonly authLimiter: AuthLimiter
   /** The process-wide reply encoder: used only synchronously, and emptied before the fiber yields. */
   readonly writer: FrameWriter
   /** Runs the clean-up Effect of a connection whose fiber has ended (removing its session), in the server's runtime. */
@@ -55,6 +126,7 @@ export interface ConnectionDeps {
 
 const unauthorized = new Unauthorized()
 const invalidCommand = new ProtocolError({ message: "invalid command format", fatal: false })
+const replyTooLarge = new ProtocolError({ message: "reply too large for one frame", fatal: false })
 
 /** Where the command name of the frame being dispatched lies (a scratch, used only synchronously). */
 const name: NameSpan = { start: 0, end: 0 }
@@ -74,6 +146,8 @@ type Stop =
       readonly args: ReadonlyArray<string>
     }
   | { readonly _tag: "Defect"; readonly index: number; readonly command: string; readonly cause: Cause.Cause<unknown> }
+  /** The budget is spent: `index` is the next frame to run, after a turn of the event loop. */
+  | { readonly _tag: "Yield"; readonly index: number }
 
 /** A read in progress: its frames, where the synchronous pass stopped, and a refused frame if any. */
 interface Read {
@@ -85,8 +159,22 @@ interface Read {
 
 type ActiveState = SessionState & { readonly _tag: "Active" }
 
-class ConnectionActor implements PubSubPort, PushOwner {
+/** Why the connection was closed by the server, logged when it is released. */
+interface CloseReason {
+  readonly level: "info" | "warning"
+  readonly message: string
+}
+
+class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
   readonly clientId: string
+  /**
+   * When the connection was accepted, and when it was last active (Clock epoch nanos): input arrived, or a
+   * batch of a long read went on. A client that neither sends nor lets its replies drain goes stale.
+   */
+  readonly acceptedAt: bigint
+  lastActiveAt: bigint
+  /** Has authenticated once (AUTH succeeded, or authentication is off). */
+  authenticated = false
   readonly state: Ref.Ref<SessionState> = Ref.unsafeMake<SessionState>(unauthenticated)
   /** The value in `state`: the actor is its only writer, so it keeps it at hand (`setState` updates both). */
   private current: SessionState = unauthenticated
@@ -106,6 +194,8 @@ class ConnectionActor implements PubSubPort, PushOwner {
    * pushes wait in the outbox, so they are written after those replies (see PushOutbox.ts).
    */
   private pendingReads = 0
+  /** Set when the server closed the connection (a limit): logged at release. */
+  private closeReason: CloseReason | undefined = undefined
   /** One turn of the loop: wait for input, then handle it (built once; the loop repeats it). */
   readonly next: Effect.Effect<void>
 
@@ -116,10 +206,38 @@ class ConnectionActor implements PubSubPort, PushOwner {
   ) {
     const { services } = deps
     this.clientId = services.connections.nextClientId(conn.remoteAddress, conn.remotePort)
-    this.decoder = new FrameDecoder(services.config.server.max_frame_bytes)
+    this.acceptedAt = this.lastActiveAt = clock.unsafeCurrentTimeNanos()
+    const { limits } = deps
+    this.decoder = new FrameDecoder(
+      deps.accounts.anonymousUser === undefined ? limits.unauthenticatedFrameBytes : limits.maxFrameBytes
+    )
     this.next = Effect.flatMap(conn.read, (chunks) => this.onRead(chunks))
-    services.connections.add(this.clientId, conn)
+    services.connections.add(this.clientId, this)
     conn.setFastPath((chunk) => this.fastPath(chunk))
+  }
+
+  // ---- the registry's handle ----
+
+  kill(): void {
+    this.conn.kill()
+  }
+
+  /** Closes now, dropping unsent output; `message` is logged (with the client id) when the connection ends. */
+  close(message: string, level: "info" | "warning" = "warning"): void {
+    if (this.closeReason === undefined) this.closeReason = { level, message }
+    this.conn.abort()
+  }
+
+  /** Writes replies, and drops a client whose unread output is over `misc.max_output_buffer_bytes`. */
+  /** Writes replies, and drops the connection if its unread output is now over the hard limit. */
+  private writeOut(out: Buffer): void {
+    const conn = this.conn
+    conn.write(out)
+    const pending = conn.pendingOutputBytes()
+    if (pending > this.deps.limits.maxOutputBytes)
+      this.close(
+        `closed: ${pending} bytes of unread replies exceed misc.max_output_buffer_bytes (${this.deps.limits.maxOutputBytes})`
+      )
   }
 
   // ---- the synchronous part ----
@@ -159,6 +277,10 @@ class ConnectionActor implements PubSubPort, PushOwner {
     return this.outbox
   }
 
+  get subscribed(): boolean {
+    return this.outbox !== undefined
+  }
+
   outputHeld(): boolean {
     return this.pendingReads > 0
   }
@@ -170,12 +292,12 @@ class ConnectionActor implements PubSubPort, PushOwner {
 
   /** Writes a read's replies (if any); pushes that waited behind them follow. */
   private sent(out: Buffer | undefined): void {
-    if (out !== undefined) this.conn.write(out)
+    if (out !== undefined) this.writeOut(out)
     if (--this.pendingReads === 0 && this.outbox !== undefined) this.outbox.flush()
   }
 
   private ok(result: OkResult): void {
-    this.deps.writer.response(this.clientId, "", "Ok", result)
+    if (!this.deps.writer.response(this.clientId, "", "Ok", result)) this.error(replyTooLarge)
   }
 
   /** Handshake errors carry no client id, as in Fleare. */
@@ -199,14 +321,32 @@ class ConnectionActor implements PubSubPort, PushOwner {
     return parked.length === 1 ? parked[0]! : Buffer.concat(parked)
   }
 
-  /** Runs frames from `from` synchronously until the end or a frame that needs the fiber. */
+  /**
+   * Runs frames from `from` synchronously until the end, a frame that needs the fiber, or the end of the budget
+   * (see `BATCH_OUTPUT_BYTES`): a counter and a length compare per frame, the time read every `CHECK_EVERY`.
+   */
   private runFrames(frames: FrameSpans, from: number): Stop | undefined {
     const { bufs, starts, ends } = frames
+    const writer = this.deps.writer
+    const maxArgs = this.deps.limits.maxArgs
+    let countdown = CHECK_EVERY
+    let startedAt = 0
     for (let i = from; i < frames.length; i++) {
+      if (writer.length >= BATCH_OUTPUT_BYTES) return { _tag: "Yield", index: i }
+      if (--countdown === 0) {
+        countdown = CHECK_EVERY
+        // The clock starts at the first check: a short pass never reads it.
+        if (startedAt === 0) startedAt = performance.now()
+        else if (performance.now() - startedAt > BATCH_MILLIS) return { _tag: "Yield", index: i }
+      }
       const frame = bufs[i]!
-      const args = decodeCommandInto(frame, name, starts[i]!, ends[i]!)
+      const args = decodeCommandInto(frame, name, starts[i]!, ends[i]!, maxArgs)
       if (args === undefined) {
         this.error(invalidCommand)
+        continue
+      }
+      if (args === TOO_MANY_ARGS) {
+        this.error(this.tooManyArgs())
         continue
       }
       if (isAuthBytes(frame, name.start, name.end)) return { _tag: "Auth", index: i, args }
@@ -249,6 +389,14 @@ class ConnectionActor implements PubSubPort, PushOwner {
     return undefined
   }
 
+  private tooManyArgs(): ProtocolError {
+    const limit = this.deps.limits.maxArgs
+    return new ProtocolError({
+      message: `too many arguments: a command may have at most ${limit} (server.max_args_per_command)`,
+      fatal: false
+    })
+  }
+
   /** Decodes a read's chunk(s) and runs its frames synchronously as far as they go (the hot path). */
   private startRead(chunks: Buffer | ReadonlyArray<Buffer>, now: bigint): Read {
     this.pendingReads++
@@ -259,11 +407,18 @@ class ConnectionActor implements PubSubPort, PushOwner {
     else
       for (let i = 0; i < chunks.length && violation === undefined; i++)
         violation = this.decoder.pushSpans(chunks[i]!, frames)
-    const fatal =
-      violation === undefined ? undefined : new ProtocolError({ message: violationMessage(violation), fatal: true })
+    const fatal = violation === undefined ? undefined : this.refusedFrame(violation)
     const stop = frames.length > 0 ? this.runFrames(frames, 0) : undefined
     // A read the fiber must finish outlives this synchronous pass: it keeps its own copy of the spans.
     return { frames: stop === undefined ? frames : frames.copy(), stop, now, fatal }
+  }
+
+  private refusedFrame(violation: FrameViolation): ProtocolError {
+    const beforeAuth =
+      violation._tag === "FrameTooLarge" && !this.authenticated && violation.limit < this.deps.limits.maxFrameBytes
+    const message =
+      violationMessage(violation) + (beforeAuth ? " before AUTH (security.max_unauthenticated_frame_bytes)" : "")
+    return new ProtocolError({ message, fatal: true })
   }
 
   /**
@@ -277,6 +432,7 @@ class ConnectionActor implements PubSubPort, PushOwner {
     if (current._tag !== "Active") return "decline"
     const now = this.clock.unsafeCurrentTimeNanos()
     if (!current.session.touch(now)) return "decline"
+    this.lastActiveAt = now
     this.ctx = this.contextAt(current, now)
     const read = this.startRead(chunk, now)
     if (read.stop === undefined && read.fatal === undefined) {
@@ -302,6 +458,7 @@ class ConnectionActor implements PubSubPort, PushOwner {
   start(): Effect.Effect<void> {
     const anonymous = this.deps.accounts.anonymousUser
     if (anonymous === undefined) return this.next
+    this.authenticated = true
     const now = this.clock.unsafeCurrentTimeNanos()
     return Effect.flatMap(Effect.exit(this.deps.services.sessions.create(this.clientId, anonymous, now)), (created) =>
       Exit.isSuccess(created)
@@ -322,6 +479,7 @@ class ConnectionActor implements PubSubPort, PushOwner {
     if (chunks === undefined) return Effect.void
     if (chunks.length === 0) return this.next
     const now = this.clock.unsafeCurrentTimeNanos()
+    this.lastActiveAt = now
     const current = this.current
     if (current._tag === "Active") {
       // Every frame of one read was received at the same moment: one touch stamps them all.
@@ -410,6 +568,7 @@ class ConnectionActor implements PubSubPort, PushOwner {
       let stop: Stop | undefined = first
       while (stop !== undefined) {
         self.park()
+        let resumeAt = stop.index + 1
         switch (stop._tag) {
           case "Auth":
             if (yield* self.auth(stop.args, now)) return true
@@ -423,8 +582,21 @@ class ConnectionActor implements PubSubPort, PushOwner {
             yield* self.logDefect(stop.command, stop.cause)
             self.error(new InternalError({ cause: stop.cause }))
             break
+          case "Yield": {
+            // Send what is ready, then let other connections run: wait for the socket to drain while this
+            // client's unread output is over the soft limit (it is not reading), else one turn of the loop.
+            resumeAt = stop.index
+            const waiting = self.flushOutput()
+            if (waiting !== undefined && (yield* waiting)) return true
+            if (self.closeReason !== undefined) return true
+            if (self.conn.pendingOutputBytes() > self.deps.limits.softOutputBytes) yield* self.conn.drained()
+            else yield* yieldToEventLoop
+            if (self.closeReason !== undefined) return true
+            self.lastActiveAt = self.clock.unsafeCurrentTimeNanos()
+            break
+          }
         }
-        stop = self.runFrames(frames, stop.index + 1)
+        stop = self.runFrames(frames, resumeAt)
       }
       return false
     })
@@ -433,24 +605,45 @@ class ConnectionActor implements PubSubPort, PushOwner {
   /** AUTH: decides, creates or replaces the session; true when the connection must close. */
   private auth(args: ReadonlyArray<string>, now: bigint): Effect.Effect<boolean> {
     const self = this
-    const { accounts, services } = this.deps
+    const { accounts, services, authLimiter } = this.deps
+    const address = this.conn.remoteAddress
     return Effect.gen(function* () {
+      const lockedFor = authLimiter.lockedFor(address, now)
+      if (lockedFor !== undefined) {
+        self.error(new AuthFailed({ message: AuthMessages.lockedOut(lockedFor) }))
+        return true
+      }
       if (args.length !== 0 && args.length !== 2) {
+        // No user name to log: a one-argument AUTH (Redis style) carries the password.
+        yield* self.authFailed(undefined, now)
         self.error(new AuthFailed({ message: AuthMessages.invalidArguments }))
         return true
       }
+      // Checked again when the password check's turn comes: AUTHs queued before a lockout are dropped unhashed.
+      const proceed = () =>
+        self.closeReason === undefined &&
+        authLimiter.lockedFor(address, self.clock.unsafeCurrentTimeNanos()) === undefined
       const exit = yield* Effect.exit(
-        Effect.flatMap(accounts.authenticate(args[0] ?? "", args[1] ?? ""), (user) =>
+        Effect.flatMap(accounts.authenticate(args[0] ?? "", args[1] ?? "", proceed), (user) =>
           Effect.map(services.sessions.create(self.clientId, user, now), (handle) => active(handle, user))
         )
       )
       if (Exit.isSuccess(exit)) {
         yield* self.setState(exit.value, now)
+        self.authenticated = true
+        self.decoder.maxFrameBytes = self.deps.limits.maxFrameBytes
         self.ok("Connected")
         return false
       }
       const failure = Cause.failureOption(exit.cause)
       if (failure._tag === "Some" && failure.value._tag === "AuthFailed") {
+        const lockedNow = authLimiter.lockedFor(address, self.clock.unsafeCurrentTimeNanos())
+        if (lockedNow !== undefined) {
+          // Locked out while it waited: refused like any AUTH during the lockout (not a new failure).
+          self.error(new AuthFailed({ message: AuthMessages.lockedOut(lockedNow) }))
+          return true
+        }
+        yield* self.authFailed(args[0] ?? "", now)
         self.error(failure.value)
         return true
       }
@@ -458,6 +651,24 @@ class ConnectionActor implements PubSubPort, PushOwner {
       self.error(new InternalError({ cause: exit.cause }))
       return false
     })
+  }
+
+  /**
+   * A failed AUTH: logged with the remote address and the user name (never the password), counted against the
+   * address, and answered only after the address's growing delay (the connection then closes, as in Fleare).
+   */
+  private authFailed(username: string | undefined, now: bigint): Effect.Effect<void> {
+    const address = this.conn.remoteAddress
+    const outcome = this.deps.authLimiter.fail(address, now)
+    const user =
+      username === undefined
+        ? "(invalid arguments)"
+        : JSON.stringify(username.length > 64 ? `${username.slice(0, 64)}...` : username)
+    const log = Effect.logWarning(
+      `AUTH failed for user ${user} from ${address} (${outcome.failures} recent failures from this address` +
+        (outcome.lockedOut ? `; locked out for ${this.deps.services.config.security.auth_lockout_seconds} s)` : ")")
+    ).pipe(Effect.annotateLogs({ clientId: this.clientId }))
+    return outcome.delayMillis > 0 ? Effect.zipRight(log, Effect.sleep(outcome.delayMillis)) : log
   }
 
   private runEffectCommand(
@@ -505,6 +716,11 @@ class ConnectionActor implements PubSubPort, PushOwner {
       this.deps.runDetached(services.broker.unsubscribeAll(outbox))
     }
     this.conn.end()
+    const reason = this.closeReason
+    if (reason !== undefined) {
+      const log = reason.level === "info" ? Effect.logInfo(reason.message) : Effect.logWarning(reason.message)
+      this.deps.runDetached(log.pipe(Effect.annotateLogs({ clientId: this.clientId })))
+    }
     if (this.current._tag !== "Unauthenticated")
       this.deps.runDetached(Effect.ignoreLogged(services.sessions.remove(this.clientId)))
   }
@@ -521,12 +737,24 @@ const durabilityErrorOf = (failure: unknown): DurabilityError => {
 const logUnlessInterrupted = (cause: Cause.Cause<unknown>): Effect.Effect<void> =>
   Cause.isInterruptedOnly(cause) ? Effect.void : Effect.logError("connection ended by a defect", cause)
 
-/** Runs one connection until the peer leaves, the connection is killed, or a fatal protocol error. */
-export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<void> =>
-  Effect.clockWith((clock) =>
+/**
+ * Runs one connection until the peer leaves, the connection is killed, or a fatal protocol error. Past
+ * `misc.max_connections` the connection gets one `Error` frame, `max connections reached`, and is closed.
+ */
+export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<void> => {
+  const max = deps.limits.maxConnections
+  if (max > 0 && deps.services.connections.size >= max) {
+    conn.write(MAX_CONNECTIONS_REPLY)
+    conn.end()
+    return Effect.logWarning(
+      `refused a connection from ${conn.remoteAddress}:${conn.remotePort}: max connections reached (misc.max_connections = ${max})`
+    )
+  }
+  return Effect.clockWith((clock) =>
     Effect.withFiberRuntime<void>((fiber) => {
       const actor = new ConnectionActor(deps, conn, clock)
       fiber.addObserver(() => actor.release())
       return Effect.catchAllCause(actor.start(), logUnlessInterrupted)
     })
   )
+}

@@ -37,6 +37,8 @@ class NodeConn implements Conn {
   private waiter: ((result: Effect.Effect<ReadonlyArray<Buffer> | undefined>) => void) | undefined = undefined
   private fastPath: FastPath | undefined = undefined
   private drainListener: (() => void) | undefined = undefined
+  /** Who waits in `drained` for the output to fall under the high-water mark. */
+  private drainWaiters: Array<() => void> | undefined = undefined
 
   constructor(
     private readonly socket: net.Socket,
@@ -52,12 +54,14 @@ class NodeConn implements Conn {
     socket.on("drain", () => {
       this.updateFlow()
       this.drainListener?.()
+      this.wakeDrainWaiters()
     })
     socket.on("end", finishInput)
     socket.on("error", finishInput) // ECONNRESET and friends: the peer is gone, nothing to answer
     socket.on("close", () => {
       this.open.delete(this)
       this.finishInput()
+      this.wakeDrainWaiters()
     })
     // No canceler: the only interruption is the actor's end, which calls `end()`, and that drops the waiter
     // (a canceler would wrap every parked read in an uninterruptible region, about 1 KB per idle connection).
@@ -66,6 +70,31 @@ class NodeConn implements Conn {
       if (ready === undefined || ready.length > 0) resume(Effect.succeed(ready))
       else this.waiter = resume
     })
+  }
+
+  drained(): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      if (this.socket.destroyed || this.socket.writableLength <= this.limits.outputHighWater) return resume(Effect.void)
+      ;(this.drainWaiters ??= []).push(() => resume(Effect.void))
+    })
+  }
+
+  private wakeDrainWaiters(): void {
+    const waiters = this.drainWaiters
+    if (waiters === undefined) return
+    this.drainWaiters = undefined
+    for (const w of waiters) w()
+  }
+
+  pendingOutputBytes(): number {
+    return this.socket.writableLength
+  }
+
+  abort(): void {
+    this.kill()
+    this.closing = true
+    this.socket.destroy()
+    this.wakeDrainWaiters()
   }
 
   private onData(chunk: Buffer): void {
@@ -136,10 +165,6 @@ class NodeConn implements Conn {
 
   setFastPath(handler: FastPath): void {
     this.fastPath = handler
-  }
-
-  pendingOutputBytes(): number {
-    return this.socket.writableLength
   }
 
   setOnDrain(listener: () => void): void {

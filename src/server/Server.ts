@@ -22,7 +22,8 @@ import { SessionStore } from "../session/SessionStore.js"
 import { Keyspace } from "../store/Keyspace.js"
 import { nowNanos } from "../session/Timestamp.js"
 import { VERSION } from "../version.js"
-import { type ConnectionDeps, runConnection } from "./Connection.js"
+import { AuthLimiter } from "../session/AuthLimiter.js"
+import { type ConnectionDeps, connectionLimits, runConnection } from "./Connection.js"
 import { ConnectionRegistry } from "./Connections.js"
 import { NodeTransportLayer } from "./NodeTransport.js"
 import { type ListenAddress, Transport, type TransportError } from "./Transport.js"
@@ -60,14 +61,20 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
         version: VERSION
       }
       const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+      const accounts = yield* Accounts
       const deps: ConnectionDeps = {
         services,
-        accounts: yield* Accounts,
+        accounts,
+        limits: connectionLimits(config),
+        authLimiter: new AuthLimiter(config.security.auth_max_failures, config.security.auth_lockout_seconds),
         writer: new FrameWriter(),
         runDetached: (effect) => {
           runFork(effect)
         }
       }
+      // The AUTH deadline applies only when there is an AUTH to wait for.
+      const authTimeout = accounts.anonymousUser === undefined ? config.security.auth_timeout_seconds : 0
+      yield* Effect.forkScoped(connections.sweepDeadlines(authTimeout, config.misc.timeout_seconds))
       const address = yield* transport.serve({ host: config.server.host, port: config.server.port }, (conn) =>
         runConnection(deps, conn)
       )

@@ -30,8 +30,20 @@ export interface Conn {
   readonly setFastPath: (handler: (chunk: Buffer) => "handled" | "wake" | "decline") => void
   /** Ends input now (`read` returns `undefined` once drained); used by SESSION.KILL. */
   readonly kill: () => void
-  /** Bytes written but not yet handed to the peer's socket (the output buffer a slow reader grows). */
+  /**
+   * Bytes written to this connection that the peer has not taken yet (queued in user space above the kernel's
+   * socket buffer): the measure of a client's unread replies. The connection actor compares it with
+   * `misc.max_output_buffer_bytes` after each write and with its soft limit between batches; pub/sub pushes
+   * should use the same limit. Cheap (a field read): fine on the hot path.
+   */
   readonly pendingOutputBytes: () => number
+  /**
+   * Waits until the pending output is back under the transport's high-water mark, or the connection is gone
+   * (made on demand: an idle connection holds no such Effect).
+   */
+  readonly drained: () => Effect.Effect<void>
+  /** Closes now, dropping queued output (a client over its output limit); `read` then returns `undefined`. */
+  readonly abort: () => void
   /**
    * Installs a listener called when output that had backed up has been sent (the socket's `drain`): a pub/sub
    * subscriber resumes writing its queued pushes then. A transport whose writes never back up may ignore it.

@@ -7,7 +7,10 @@ import {
   decodeResponse,
   encodeCommand,
   encodeResponse,
-  FrameWriter
+  FrameWriter,
+  MAX_FRAME_BODY,
+  type NameSpan,
+  TOO_MANY_ARGS
 } from "../../src/protocol/Message.js"
 
 const unframe = (hex: string): Buffer => {
@@ -168,5 +171,24 @@ describe("Response codec", () => {
     }
     expect(w.take().equals(Buffer.concat(expected))).toBe(true)
     expect(w.length).toBe(0)
+  })
+})
+
+describe("bounds (issue 10)", () => {
+  it("decodeCommandInto stops at the first argument past maxArgs and says so", () => {
+    const frame = encodeCommand("PING", ["a", "b", "c", "d"])
+    const name: NameSpan = { start: 0, end: 0 }
+    expect(decodeCommandInto(frame, name, 4, frame.length, 4)).toEqual(["a", "b", "c", "d"])
+    expect(decodeCommandInto(frame, name, 4, frame.length, 3)).toBe(TOO_MANY_ARGS)
+  })
+
+  it("FrameWriter.response refuses a reply too big for one frame instead of throwing, and stays usable", () => {
+    const w = new FrameWriter(64)
+    // A result whose length claims more than a 4-byte frame length can carry (never read: refused up front).
+    const huge = { length: MAX_FRAME_BODY + 1 } as unknown as Uint8Array
+    expect(w.response("1-127.0.0.1:1", "", "Ok", huge)).toBe(false)
+    expect(w.length).toBe(0)
+    expect(w.response("1-127.0.0.1:1", "", "Ok", "fine")).toBe(true)
+    expect(decodeResponse(w.take().subarray(4))?.result).toEqual(Buffer.from("fine"))
   })
 })

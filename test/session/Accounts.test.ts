@@ -175,3 +175,36 @@ describe("Accounts", () => {
     )
   )
 })
+
+describe("equal cost whatever the stored form (issue 10)", () => {
+  /** The median wall time of `n` AUTH attempts. */
+  const medianMs = async (accounts: AccountsShape, user: string, password: string, n = 3): Promise<number> => {
+    const times: Array<number> = []
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now()
+      await Effect.runPromise(failureOf(accounts, user, password))
+      times.push(performance.now() - t0)
+    }
+    return times.sort((a, b) => a - b)[Math.floor(n / 2)]!
+  }
+
+  it("unknown users and plain-password users cost one scrypt derivation, like a hashed user", async () => {
+    const hash = await Effect.runPromise(hashPassword("secret"))
+    const accounts = Accounts.make({
+      enableAuth: true,
+      users: [
+        { username: "root", password: "root", role: "root" },
+        { username: "hashed", password: hash, role: "User" }
+      ]
+    })
+    expect(await Effect.runPromise(failureOf(accounts, "hashed", "secret"))).toBe("")
+    expect(await Effect.runPromise(failureOf(accounts, "root", "root"))).toBe("")
+    const hashedMs = await medianMs(accounts, "hashed", "wrong")
+    const unknownMs = await medianMs(accounts, "nobody", "wrong")
+    const plainMs = await medianMs(accounts, "root", "wrong")
+    // An scrypt derivation takes tens of milliseconds; a plain comparison microseconds. The ratio is generous
+    // (the machine is shared): without the dummy derivation it would be about 1/1000.
+    expect(unknownMs).toBeGreaterThan(hashedMs * 0.3)
+    expect(plainMs).toBeGreaterThan(hashedMs * 0.3)
+  }, 20_000)
+})

@@ -82,9 +82,14 @@ export const makeMemoryTransport = (): MemoryTransport => {
           done = true
           wake()
         },
-        // Writes are delivered at once: nothing ever waits.
+        // Replies are handed over at once: nothing is ever pending.
         pendingOutputBytes: () => 0,
-        setOnDrain: () => {}
+        setOnDrain: () => {},
+        drained: () => Effect.void,
+        abort: () => {
+          done = true
+          wake()
+        }
       }
       yield* Effect.forkScoped(handler(conn))
       const send = (command: string, ...args: Array<string>) =>
