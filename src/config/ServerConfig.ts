@@ -34,6 +34,18 @@ const UserEntry = Schema.Struct({
   role: RoleName
 })
 
+/** `logging.level`'s names (any case), as `--loglevel` takes them. */
+export const LOG_LEVEL_NAMES = ["debug", "info", "warn", "error"] as const
+
+const LogLevelName = Schema.String.pipe(
+  Schema.filter(
+    (s) =>
+      (LOG_LEVEL_NAMES as ReadonlyArray<string>).includes(s.toLowerCase()) ||
+      `unknown level "${s}" (expected debug, info, warn or error)`,
+    { description: "one of: debug, info, warn, error (any case)" }
+  )
+)
+
 const EvictionPolicy = Schema.Literal("LRU", "LFU", "FIFO", "noeviction")
 const FsyncPolicy = Schema.Literal("always", "everysec", "no")
 
@@ -44,7 +56,12 @@ export const ServerConfigSchema = Schema.Struct({
     port: NonNegativeInt.pipe(Schema.lessThanOrEqualTo(65535)),
     max_frame_bytes: PositiveInt
   }),
-  logging: Schema.Struct({ level: Schema.String, file: Schema.String }),
+  logging: Schema.Struct({
+    level: LogLevelName,
+    file: Schema.String,
+    /** `text`: Effect's logfmt-style lines; `json`: one JSON object per line. */
+    format: Schema.Literal("text", "json")
+  }),
   memory: Schema.Struct({ max_size_mb: NonNegativeInt, eviction_policy: EvictionPolicy }),
   security: Schema.Struct({
     enable_auth: Schema.Boolean,
@@ -69,7 +86,13 @@ export const ServerConfigSchema = Schema.Struct({
     backup_dir: Schema.String,
     keep: PositiveInt
   }),
-  misc: Schema.Struct({ max_connections: NonNegativeInt, timeout_seconds: NonNegativeInt, insertmode: Schema.Boolean })
+  misc: Schema.Struct({ max_connections: NonNegativeInt, timeout_seconds: NonNegativeInt, insertmode: Schema.Boolean }),
+  /** The metrics/health/status HTTP server (issue 14): off while `port` is 0. */
+  metrics: Schema.Struct({
+    host: Schema.String.pipe(Schema.minLength(1)),
+    port: NonNegativeInt.pipe(Schema.lessThanOrEqualTo(65535)),
+    sample_seconds: Schema.Number.pipe(Schema.positive())
+  })
 })
 
 /** The configuration's type. */

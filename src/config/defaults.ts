@@ -9,7 +9,7 @@ export const embeddedDefaults = {
     port: 9219,
     max_frame_bytes: 10 * 1024 * 1024
   },
-  logging: { level: "info", file: "" },
+  logging: { level: "info", file: "", format: "text" },
   memory: { max_size_mb: 0, eviction_policy: "noeviction" },
   security: {
     enable_auth: true,
@@ -28,5 +28,6 @@ export const embeddedDefaults = {
   },
   shard: { mode: "local", shard_count: 2 },
   backup: { enable: false, interval_minutes: 60, backup_dir: "./backups", keep: 5 },
-  misc: { max_connections: 10000, timeout_seconds: 30, insertmode: false }
+  misc: { max_connections: 10000, timeout_seconds: 30, insertmode: false },
+  metrics: { host: "127.0.0.1", port: 0, sample_seconds: 5 }
 }

@@ -67,6 +67,10 @@ export interface WalStats {
   readonly fsyncs: number
   /** Compactions completed. */
   readonly rewrites: number
+  /** When the last compaction completed (epoch nanoseconds), if one did since startup. */
+  readonly lastRewriteAt: bigint | undefined
+  /** How long the last compaction took, in seconds (0 if none). */
+  readonly lastRewriteSeconds: number
 }
 
 /** A running log. */
@@ -188,7 +192,9 @@ export const makeWal = (
         records: s.records,
         writes: s.writes,
         fsyncs: s.fsyncs,
-        rewrites: s.rewrites
+        rewrites: s.rewrites,
+        lastRewriteAt: s.lastRewriteAt,
+        lastRewriteSeconds: s.lastRewriteSeconds
       })
     }
   })

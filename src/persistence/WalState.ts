@@ -35,6 +35,9 @@ export class WalState {
   writes = 0
   fsyncs = 0
   rewrites = 0
+  /** When the last compaction completed (epoch nanoseconds, Effect Clock), and how long it took. */
+  lastRewriteAt: bigint | undefined = undefined
+  lastRewriteSeconds = 0
 
   readonly pending = new RecordWriter()
   seq = 0

@@ -32,6 +32,8 @@ import {
   Unauthorized,
   UnknownCommand
 } from "../errors.js"
+import { counters, errorPrefixIndex } from "../ops/Counters.js"
+import { LATENCY_SAMPLE_MASK, requestDuration } from "../ops/Histograms.js"
 import { FrameDecoder, FrameSpans, type FrameViolation, violationMessage } from "../protocol/Frame.js"
 import { decodeCommandInto, type FrameWriter, type NameSpan } from "../protocol/Message.js"
 import { errorText, type OkResult } from "../protocol/Reply.js"
@@ -110,6 +112,7 @@ class ConnectionActor {
     this.decoder = new FrameDecoder(services.config.server.max_frame_bytes)
     this.next = Effect.flatMap(conn.read, (chunks) => this.onRead(chunks))
     services.connections.add(this.clientId, conn)
+    counters.connectionsAccepted += 1
     conn.setFastPath((chunk) => this.fastPath(chunk))
   }
 
@@ -131,7 +134,14 @@ class ConnectionActor {
 
   /** Handshake errors carry no client id, as in Fleare. */
   private error(e: CommandError): void {
+    counters.errorsByPrefix[errorPrefixIndex(e)]! += 1
     this.deps.writer.response(e._tag === "AuthFailed" ? "" : this.clientId, "", "Error", errorText(e))
+  }
+
+  /** Sends replies to the peer, counting their bytes. */
+  private write(out: Buffer): void {
+    counters.bytesOut += out.length
+    this.conn.write(out)
   }
 
   private park(): void {
@@ -172,6 +182,7 @@ class ConnectionActor {
         continue
       }
       if (!mayRun(ctx.user.role, spec.class)) {
+        spec.stats.error += 1
         this.error(new PermissionDenied({ role: ctx.user.role, command: spec.name }))
         continue
       }
@@ -180,11 +191,18 @@ class ConnectionActor {
       try {
         reply = spec.run(ctx, args)
       } catch (defect) {
+        spec.stats.internal += 1
         return { _tag: "Defect", index: i, command: spec.name, cause: Cause.die(defect) }
       }
-      if (typeof reply === "string" || reply instanceof Uint8Array) this.ok(reply)
-      else if (isCommandError(reply)) this.error(reply)
-      else {
+      if (typeof reply === "string" || reply instanceof Uint8Array) {
+        spec.stats.ok += 1
+        this.ok(reply)
+      } else if (isCommandError(reply)) {
+        if (reply._tag === "InternalError" || reply._tag === "SessionStoreError") spec.stats.internal += 1
+        else spec.stats.error += 1
+        this.error(reply)
+      } else {
+        spec.stats.internal += 1
         const cause = Cause.die(new Error("handler returned a non-reply value"))
         return { _tag: "Defect", index: i, command: spec.name, cause }
       }
@@ -194,16 +212,25 @@ class ConnectionActor {
 
   /** Decodes a read's chunk(s) and runs its frames synchronously as far as they go (the hot path). */
   private startRead(chunks: Buffer | ReadonlyArray<Buffer>, now: bigint): Read {
+    // The latency histogram samples one read in LATENCY_SAMPLE_MASK + 1: two clock reads per read would cost
+    // more than the rest of the counting together (see docs/PERFORMANCE.md).
+    const sampled = (++counters.reads & LATENCY_SAMPLE_MASK) === 0
+    const started = sampled ? performance.now() : 0
     const frames = scratchFrames
     frames.clear()
     let violation: FrameViolation | undefined
-    if (chunks instanceof Uint8Array) violation = this.decoder.pushSpans(chunks, frames)
-    else
-      for (let i = 0; i < chunks.length && violation === undefined; i++)
+    if (chunks instanceof Uint8Array) {
+      counters.bytesIn += chunks.length
+      violation = this.decoder.pushSpans(chunks, frames)
+    } else
+      for (let i = 0; i < chunks.length && violation === undefined; i++) {
+        counters.bytesIn += chunks[i]!.length
         violation = this.decoder.pushSpans(chunks[i]!, frames)
+      }
     const fatal =
       violation === undefined ? undefined : new ProtocolError({ message: violationMessage(violation), fatal: true })
     const stop = frames.length > 0 ? this.runFrames(frames, 0) : undefined
+    if (sampled && stop === undefined) requestDuration.unsafeUpdate((performance.now() - started) / 1000, [])
     // A read the fiber must finish outlives this synchronous pass: it keeps its own copy of the spans.
     return { frames: stop === undefined ? frames : frames.copy(), stop, now, fatal }
   }
@@ -230,9 +257,9 @@ class ConnectionActor {
           this.durabilityFailure = failure
           return this.conn.kill()
         }
-        if (out !== undefined) this.conn.write(out)
+        if (out !== undefined) this.write(out)
       })
-      if (!waiting && out !== undefined) this.conn.write(out)
+      if (!waiting && out !== undefined) this.write(out)
       return "handled"
     }
     this.park()
@@ -244,14 +271,27 @@ class ConnectionActor {
 
   /** Starts the actor: with authentication off, the connection gets its session at accept. */
   start(): Effect.Effect<void> {
+    const opened = this.annotate(Effect.logInfo("connection opened"))
     const anonymous = this.deps.accounts.anonymousUser
-    if (anonymous === undefined) return this.next
+    if (anonymous === undefined) return Effect.zipRight(opened, this.next)
     const now = this.clock.unsafeCurrentTimeNanos()
-    return Effect.flatMap(Effect.exit(this.deps.services.sessions.create(this.clientId, anonymous, now)), (created) =>
-      Exit.isSuccess(created)
-        ? Effect.zipRight(this.setState(active(created.value, anonymous), now), this.next)
-        : Effect.zipRight(this.logDefect("(session create)", created.cause), this.next)
+    return Effect.zipRight(
+      opened,
+      Effect.flatMap(Effect.exit(this.deps.services.sessions.create(this.clientId, anonymous, now)), (created) => {
+        if (Exit.isFailure(created))
+          return Effect.zipRight(this.logDefect("(session create)", created.cause), this.next)
+        counters.sessionsCreated += 1
+        return Effect.zipRight(this.setState(active(created.value, anonymous), now), this.next)
+      })
     )
+  }
+
+  /** `effect`'s log lines carry the peer's address and the client (= session) id. */
+  private annotate<A>(effect: Effect.Effect<A>): Effect.Effect<A> {
+    return Effect.annotateLogs(effect, {
+      remote: remoteOf(this.conn),
+      clientId: this.clientId
+    })
   }
 
   /** One wake-up of the fiber: a read the fast path handed over, then whatever `read` returned. */
@@ -299,13 +339,13 @@ class ConnectionActor {
     const out = this.takeOutput()
     const barrier = this.deps.services.durability.barrier()
     if (barrier === undefined) {
-      if (out !== undefined) this.conn.write(out)
+      if (out !== undefined) this.write(out)
       return undefined
     }
     return Effect.flatMap(Effect.exit(barrier), (durable) => {
       // Acknowledge nothing that is not yet as durable as promised.
       if (Exit.isFailure(durable)) return Effect.as(Effect.logError(DURABILITY_FAILED, durable.cause), true)
-      if (out !== undefined) this.conn.write(out)
+      if (out !== undefined) this.write(out)
       return Effect.succeed(false)
     })
   }
@@ -356,7 +396,7 @@ class ConnectionActor {
     const { accounts, services } = this.deps
     return Effect.gen(function* () {
       if (args.length !== 0 && args.length !== 2) {
-        self.error(new AuthFailed({ message: AuthMessages.invalidArguments }))
+        yield* self.authFailed(new AuthFailed({ message: AuthMessages.invalidArguments }), undefined)
         return true
       }
       const exit = yield* Effect.exit(
@@ -365,19 +405,34 @@ class ConnectionActor {
         )
       )
       if (Exit.isSuccess(exit)) {
+        counters.auth.ok += 1
+        counters.sessionsCreated += 1
         yield* self.setState(exit.value, now)
         self.ok("Connected")
         return false
       }
       const failure = Cause.failureOption(exit.cause)
       if (failure._tag === "Some" && failure.value._tag === "AuthFailed") {
-        self.error(failure.value)
+        yield* self.authFailed(failure.value, args[0])
         return true
       }
+      counters.auth.internal += 1
       yield* self.logDefect("AUTH", exit.cause)
       self.error(new InternalError({ cause: exit.cause }))
       return false
     })
+  }
+
+  /**
+   * A refused AUTH: counted, answered, and logged with the peer's address, the client id and the user name it
+   * tried (never the password).
+   */
+  private authFailed(e: AuthFailed, user: string | undefined): Effect.Effect<void> {
+    counters.auth.error += 1
+    counters.authFailures += 1
+    this.error(e)
+    const log = this.annotate(Effect.logWarning(`AUTH failed: ${e.message}`))
+    return user === undefined ? log : Effect.annotateLogs(log, "user", user)
   }
 
   private runEffectCommand(
@@ -386,16 +441,22 @@ class ConnectionActor {
     args: ReadonlyArray<string>
   ): Effect.Effect<void> {
     return Effect.flatMap(Effect.exit(spec.run(context, args)), (exit) => {
-      if (Exit.isSuccess(exit)) return Effect.sync(() => this.ok(exit.value))
+      if (Exit.isSuccess(exit)) {
+        spec.stats.ok += 1
+        return Effect.sync(() => this.ok(exit.value))
+      }
       const failure = Cause.failureOption(exit.cause)
       if (failure._tag === "Some") {
         const e = failure.value
         const log = e._tag === "SessionStoreError" || e._tag === "InternalError"
+        if (log) spec.stats.internal += 1
+        else spec.stats.error += 1
         return Effect.zipRight(
           log ? this.logDefect(spec.name, exit.cause) : Effect.void,
           Effect.sync(() => this.error(e))
         )
       }
+      spec.stats.internal += 1
       return Effect.zipRight(
         this.logDefect(spec.name, exit.cause),
         Effect.sync(() => this.error(new InternalError({ cause: exit.cause })))
@@ -404,8 +465,8 @@ class ConnectionActor {
   }
 
   private logDefect(command: string, cause: Cause.Cause<unknown>): Effect.Effect<void> {
-    return Effect.logError(`command ${command} failed with a defect; answered "internal server error"`, cause).pipe(
-      Effect.annotateLogs({ clientId: this.clientId })
+    return this.annotate(
+      Effect.logError(`command ${command} failed with a defect; answered "internal server error"`, cause)
     )
   }
 
@@ -417,9 +478,20 @@ class ConnectionActor {
     const { services } = this.deps
     services.connections.remove(this.clientId)
     this.conn.end()
-    if (this.current._tag !== "Unauthenticated")
-      this.deps.runDetached(Effect.ignoreLogged(services.sessions.remove(this.clientId)))
+    const closed = this.annotate(Effect.logInfo("connection closed"))
+    this.deps.runDetached(
+      this.current._tag === "Unauthenticated"
+        ? closed
+        : Effect.zipRight(Effect.ignoreLogged(services.sessions.remove(this.clientId)), closed)
+    )
   }
+}
+
+/** The peer as `ip:port` (IPv6 in brackets), as log lines show it. */
+const remoteOf = (conn: Conn): string => {
+  const a = conn.remoteAddress
+  const host = a.startsWith("::ffff:") && a.includes(".") ? a.slice(7) : a
+  return host.includes(":") ? `[${host}]:${conn.remotePort}` : `${host}:${conn.remotePort}`
 }
 
 const logUnlessInterrupted = (cause: Cause.Cause<unknown>): Effect.Effect<void> =>
