@@ -51,7 +51,7 @@ export const healthBody = (ops: OpsState, nowNanos: bigint) => ({
   connections: ops.server?.connections.size ?? 0
 })
 
-const routes = (ops: OpsState, processStats: ProcessStats, ring: SampleRing, refreshSeconds: number) =>
+const routes = (ops: OpsState, processStats: ProcessStats, ring: SampleRing, sampleSeconds: number) =>
   HttpRouter.empty.pipe(
     HttpRouter.get(
       "/metrics",
@@ -76,7 +76,7 @@ const routes = (ops: OpsState, processStats: ProcessStats, ring: SampleRing, ref
     HttpRouter.get(
       "/",
       Effect.map(sampleNow(ops), (now) =>
-        HttpServerResponse.html(renderStatusPage(ops, ring.list(), now, refreshSeconds))
+        HttpServerResponse.html(renderStatusPage(ops, ring.list(), now, sampleSeconds))
       )
     ),
     HttpRouter.get(
@@ -105,7 +105,7 @@ export class MetricsServer extends Context.Tag("fleare/MetricsServer")<MetricsSe
           host: options.host,
           port: options.port
         })
-        yield* server.serve(routes(ops, processStats, ring, Math.max(1, Math.round(options.sampleSeconds))))
+        yield* server.serve(routes(ops, processStats, ring, options.sampleSeconds))
         const address = server.address
         const port = address._tag === "TcpAddress" ? address.port : options.port
         yield* Effect.logInfo(`metrics, health and status page on http://${options.host}:${port}/`)

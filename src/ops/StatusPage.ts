@@ -78,7 +78,8 @@ export const sampleNow = (ops: OpsState): Effect.Effect<Sample> =>
 
 /** Samples into `ring` every `every`, forever (fork it in the metrics server's scope). */
 export const runSampler = (ops: OpsState, ring: SampleRing, every: Duration.DurationInput): Effect.Effect<never> =>
-  Effect.flatMap(sampleNow(ops), (s) => Effect.sync(() => ring.add(s))).pipe(
+  // Nothing to record before the server listens (the log may be replaying).
+  Effect.flatMap(sampleNow(ops), (s) => Effect.sync(() => ops.server !== undefined && ring.add(s))).pipe(
     Effect.repeat(Schedule.spaced(every)),
     Effect.zipRight(Effect.never)
   )
@@ -180,8 +181,9 @@ export const renderStatusPage = (
   ops: OpsState,
   samples: ReadonlyArray<Sample>,
   now: Sample,
-  refreshSeconds: number
+  sampleSeconds: number
 ): string => {
+  const refreshSeconds = Math.max(1, Math.round(sampleSeconds))
   const all = [...samples, now]
   const from = all[0]!.at
   const to = now.at
@@ -261,7 +263,7 @@ ${chart(
   human
 )}
 ${chart("chart-memory", "memory (estimated) against the limit", memorySeries, from, to, bytes)}
-<p class="legend">Sampled every ${refreshSeconds} s, last ${all.length} samples; this page reloads itself. Metrics: <a href="/metrics">/metrics</a>, health: <a href="/health">/health</a>.</p>
+<p class="legend">Sampled every ${sampleSeconds} s, last ${all.length} samples; this page reloads itself every ${refreshSeconds} s. Metrics: <a href="/metrics">/metrics</a>, health: <a href="/health">/health</a>.</p>
 </body></html>
 `
 }
