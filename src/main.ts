@@ -22,6 +22,7 @@ import { configHelp, printConfig } from "./config/help.js"
 import { loadConfig } from "./config/load.js"
 import { LOG_LEVEL_NAMES, ServerConfig, type ServerConfigShape } from "./config/ServerConfig.js"
 import { loggerLayer } from "./ops/Logging.js"
+import { MetricsServer } from "./ops/HttpServer.js"
 import { Ops } from "./ops/Ops.js"
 import { PersistenceOptions } from "./persistence/Persistence.js"
 import { FleareServer } from "./server/Server.js"
@@ -141,22 +142,16 @@ const parseFlags = (argv: ReadonlyArray<string>) => {
   }
 }
 
-/** The metrics server when `metrics.port` is set; loaded on demand, so a server without it carries none of it. */
+/** The metrics server when `metrics.port` is set (0: off). */
 const metricsLayer = (config: ServerConfigShape): Layer.Layer<never, ServeError, Ops> =>
   config.metrics.port === 0
     ? Layer.empty
-    : Layer.unwrapEffect(
-        Effect.promise(() => import("./ops/HttpServer.js")).pipe(
-          Effect.map(({ MetricsServer }) =>
-            Layer.discard(
-              MetricsServer.layer({
-                host: config.metrics.host,
-                port: config.metrics.port,
-                sampleSeconds: config.metrics.sample_seconds
-              })
-            )
-          )
-        )
+    : Layer.discard(
+        MetricsServer.layer({
+          host: config.metrics.host,
+          port: config.metrics.port,
+          sampleSeconds: config.metrics.sample_seconds
+        })
       )
 
 const serve = (flags: ReturnType<typeof parseFlags>) =>

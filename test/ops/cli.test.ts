@@ -4,9 +4,11 @@
  * the effective configuration after the file, the `config` environment variable and flags, with passwords masked;
  * `version` prints the version; an unknown `logging.level` is a startup error naming the key.
  */
+import { execFileSync } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
+import { fileURLToPath } from "node:url"
 import * as AST from "effect/SchemaAST"
 import { afterAll, describe, expect, it } from "vitest"
 import { parse } from "yaml"
@@ -99,6 +101,16 @@ describe("fleare-server --help, --print-config, version", () => {
     const version = await runServerToExit(["version"])
     expect(version.code).toBe(0)
     expect(version.output).toContain(`Version: v${VERSION}`)
+    // The package's bin runs the same program.
+    const bin = execFileSync(
+      process.execPath,
+      [fileURLToPath(new URL("../../bin/fleare-server", import.meta.url)), "version"],
+      {
+        encoding: "utf8",
+        timeout: 30_000
+      }
+    )
+    expect(bin).toContain(`Version: v${VERSION}`)
     const bad = await runServerToExit(["--config", "logging: {level: chatty}", "--port", "0"])
     expect(bad.code).toBe(1)
     expect(bad.output).toContain("logging.level")
