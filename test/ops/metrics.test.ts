@@ -3,7 +3,7 @@
  * the value the workload implies (commands by name and outcome, AUTH failures, sessions created and killed,
  * errors by prefix, log appends), and the whole scrape passes the strict text-format parser.
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as nodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -120,5 +120,18 @@ describe("/metrics after a scripted workload", () => {
     const again = await scrape(server.metricsPort)
     expect(valueOf(again, "fleare_commands_total", { command: "SET", outcome: "ok" })).toBe(2)
     for (const c of [c3, c4, c5]) c.destroy()
+
+    // The Grafana dashboard queries only metrics the server serves (a renamed metric would leave a panel empty).
+    const dashboard = JSON.parse(
+      readFileSync(new URL("../../docs/grafana-dashboard.json", import.meta.url), "utf8")
+    ) as {
+      panels: Array<{ targets?: Array<{ expr: string }> }>
+    }
+    const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr)
+    expect(exprs.length).toBeGreaterThan(20)
+    const served = new Set(after.map((f) => f.name))
+    for (const expr of exprs)
+      for (const [name] of expr.matchAll(/\b(?:fleare|process|nodejs)_[a-z0-9_]+/g))
+        expect(served, `${name} in ${expr}`).toContain(name.replace(/_bucket$/, ""))
   })
 })
