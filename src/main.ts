@@ -24,6 +24,7 @@ import { LOG_LEVEL_NAMES, ServerConfig, type ServerConfigShape } from "./config/
 import { loggerLayer } from "./ops/Logging.js"
 import { MetricsServer } from "./ops/HttpServer.js"
 import { Ops } from "./ops/Ops.js"
+import { tracingLayer } from "./ops/Tracing.js"
 import { PersistenceOptions } from "./persistence/Persistence.js"
 import { FleareServer } from "./server/Server.js"
 import { exitOnSecondSignal } from "./server/Signals.js"
@@ -177,7 +178,8 @@ const serve = (flags: ReturnType<typeof parseFlags>) =>
           Layer.provide(ServerConfig.layer(config)),
           Layer.provide(PersistenceOptions.layer({ repair: flags.repair, restore: flags.restore })),
           Layer.tap((ctx) => Effect.logInfo(connectHint(config, Context.get(ctx, FleareServer).address))),
-          Layer.provide(Layer.provideMerge(metricsLayer(config), Ops.layer))
+          Layer.provide(Layer.provideMerge(metricsLayer(config), Ops.layer)),
+          Layer.provide(tracingLayer(config))
         )
       ).pipe(Effect.onExit(() => Effect.logInfo("shutdown complete")))
     }).pipe(Effect.provide(loggerLayer(config.logging.format, config.logging.level)))

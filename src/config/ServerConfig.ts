@@ -92,6 +92,13 @@ export const ServerConfigSchema = Schema.Struct({
     host: Schema.String.pipe(Schema.minLength(1)),
     port: NonNegativeInt.pipe(Schema.lessThanOrEqualTo(65535)),
     sample_seconds: Schema.Number.pipe(Schema.positive())
+  }),
+  /** OpenTelemetry tracing, a span per command exported over OTLP/HTTP (issue 14): off unless `enable`. */
+  tracing: Schema.Struct({
+    enable: Schema.Boolean,
+    otlp_url: Schema.String.pipe(Schema.minLength(1)),
+    service_name: Schema.String.pipe(Schema.minLength(1)),
+    export_interval_seconds: Schema.Number.pipe(Schema.positive())
   })
 })
 

@@ -29,5 +29,11 @@ export const embeddedDefaults = {
   shard: { mode: "local", shard_count: 2 },
   backup: { enable: false, interval_minutes: 60, backup_dir: "./backups", keep: 5 },
   misc: { max_connections: 10000, timeout_seconds: 30, insertmode: false },
-  metrics: { host: "127.0.0.1", port: 0, sample_seconds: 5 }
+  metrics: { host: "127.0.0.1", port: 0, sample_seconds: 5 },
+  tracing: {
+    enable: false,
+    otlp_url: "http://127.0.0.1:4318/v1/traces",
+    service_name: "fleare-ts",
+    export_interval_seconds: 5
+  }
 }

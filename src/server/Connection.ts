@@ -17,6 +17,7 @@
  */
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
+import type * as Tracer from "effect/Tracer"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Ref from "effect/Ref"
@@ -34,6 +35,7 @@ import {
 } from "../errors.js"
 import { counters, errorPrefixIndex } from "../ops/Counters.js"
 import { LATENCY_SAMPLE_MASK, requestDuration } from "../ops/Histograms.js"
+import { endCommandSpan, startCommandSpan } from "../ops/Tracing.js"
 import { FrameDecoder, FrameSpans, type FrameViolation, violationMessage } from "../protocol/Frame.js"
 import { decodeCommandInto, type FrameWriter, type NameSpan } from "../protocol/Message.js"
 import { errorText, type OkResult } from "../protocol/Reply.js"
@@ -50,6 +52,8 @@ export interface ConnectionDeps {
   readonly writer: FrameWriter
   /** Runs the clean-up Effect of a connection whose fiber has ended (removing its session), in the server's runtime. */
   readonly runDetached: (effect: Effect.Effect<void>) => void
+  /** With `tracing.enable`: the tracer that gets a span per command (see ops/Tracing.ts). */
+  readonly tracer?: Tracer.Tracer | undefined
 }
 
 const unauthorized = new Unauthorized()
@@ -187,27 +191,40 @@ class ConnectionActor {
         continue
       }
       if (spec.kind === "effect") return { _tag: "Effect", index: i, spec, args }
+      const span = this.deps.tracer === undefined ? undefined : this.startSpan(this.deps.tracer, spec.name)
       let reply
       try {
         reply = spec.run(ctx, args)
       } catch (defect) {
         spec.stats.internal += 1
+        if (span !== undefined) this.endSpan(span, "defect")
         return { _tag: "Defect", index: i, command: spec.name, cause: Cause.die(defect) }
       }
       if (typeof reply === "string" || reply instanceof Uint8Array) {
         spec.stats.ok += 1
+        if (span !== undefined) this.endSpan(span, undefined)
         this.ok(reply)
       } else if (isCommandError(reply)) {
         if (reply._tag === "InternalError" || reply._tag === "SessionStoreError") spec.stats.internal += 1
         else spec.stats.error += 1
+        if (span !== undefined) this.endSpan(span, reply)
         this.error(reply)
       } else {
         spec.stats.internal += 1
+        if (span !== undefined) this.endSpan(span, "defect")
         const cause = Cause.die(new Error("handler returned a non-reply value"))
         return { _tag: "Defect", index: i, command: spec.name, cause }
       }
     }
     return undefined
+  }
+
+  private startSpan(tracer: Tracer.Tracer, command: string): Tracer.Span {
+    return startCommandSpan(tracer, command, this.clientId, this.clock.unsafeCurrentTimeNanos())
+  }
+
+  private endSpan(span: Tracer.Span, error: CommandError | "defect" | undefined): void {
+    endCommandSpan(span, this.clock.unsafeCurrentTimeNanos(), error)
   }
 
   /** Decodes a read's chunk(s) and runs its frames synchronously as far as they go (the hot path). */
@@ -440,7 +457,12 @@ class ConnectionActor {
     context: CommandContext,
     args: ReadonlyArray<string>
   ): Effect.Effect<void> {
+    const span = this.deps.tracer === undefined ? undefined : this.startSpan(this.deps.tracer, spec.name)
     return Effect.flatMap(Effect.exit(spec.run(context, args)), (exit) => {
+      if (span !== undefined) {
+        const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : undefined
+        this.endSpan(span, failure === undefined ? undefined : failure._tag === "Some" ? failure.value : "defect")
+      }
       if (Exit.isSuccess(exit)) {
         spec.stats.ok += 1
         return Effect.sync(() => this.ok(exit.value))

@@ -66,7 +66,8 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
         writer: new FrameWriter(),
         runDetached: (effect) => {
           runFork(effect)
-        }
+        },
+        tracer: config.tracing.enable ? yield* Effect.tracer : undefined
       }
       const address = yield* transport.serve({ host: config.server.host, port: config.server.port }, (conn) =>
         runConnection(deps, conn)
