@@ -31,5 +31,9 @@ export { Durability, DurabilityError, type DurabilityShape } from "./persistence
 export { Broker, type BrokerShape, type BrokerStats, type Subscriber, type Delivery } from "./pubsub/Broker.js"
 export * as Persistence from "./persistence/Persistence.js"
 export { VERSION } from "./version.js"
+/** Operations (issue 14): the metrics/health/status HTTP server, the server's life phase, the plain counters. */
+export { MetricsServer, type MetricsServerOptions } from "./ops/HttpServer.js"
+export { Ops, OpsState, type Phase } from "./ops/Ops.js"
+export { counters } from "./ops/Counters.js"
 /** The Effect-native client (and its promise facade), as a namespace: `Client.FleareClient`, `Client.createClient`. */
 export * as Client from "./client/index.js"

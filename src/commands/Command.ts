@@ -15,6 +15,7 @@ import type { ConnectionRegistry } from "../server/Connections.js"
 import type { ListenAddress } from "../server/Transport.js"
 import type { KeyspaceShape } from "../store/Keyspace.js"
 import type { DurabilityShape } from "../persistence/Durability.js"
+import { type CommandStats, newCommandStats } from "../ops/Counters.js"
 
 /** The services a handler may use, resolved once when the server starts. */
 export interface ServerServices {
@@ -63,6 +64,8 @@ interface SpecBase {
   readonly summary: string
   /** What it does, for role checks. */
   readonly class: CommandClass
+  /** How its runs ended: plain counters the connection bumps, read by `/metrics` (see ops/Counters.ts). */
+  readonly stats: CommandStats
 }
 
 /** A synchronous command: all of its work happens in one step (atomic per key). */
@@ -80,7 +83,15 @@ export interface EffectCommand extends SpecBase {
 export type CommandSpec = SyncCommand | EffectCommand
 
 /** Declares a synchronous command. */
-export const syncCommand = (spec: Omit<SyncCommand, "kind">): SyncCommand => ({ kind: "sync", ...spec })
+export const syncCommand = (spec: Omit<SyncCommand, "kind" | "stats">): SyncCommand => ({
+  kind: "sync",
+  ...spec,
+  stats: newCommandStats()
+})
 
 /** Declares a command whose handler returns an Effect. */
-export const effectCommand = (spec: Omit<EffectCommand, "kind">): EffectCommand => ({ kind: "effect", ...spec })
+export const effectCommand = (spec: Omit<EffectCommand, "kind" | "stats">): EffectCommand => ({
+  kind: "effect",
+  ...spec,
+  stats: newCommandStats()
+})

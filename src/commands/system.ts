@@ -3,6 +3,7 @@
  */
 import * as Effect from "effect/Effect"
 import { fail } from "../errors.js"
+import { counters } from "../ops/Counters.js"
 import { sessionJson } from "../session/Session.js"
 import { effectCommand, syncCommand, type CommandSpec } from "./Command.js"
 
@@ -42,6 +43,7 @@ const sessionKill = effectCommand({
         return yield* fail.argument("Session id must be provided, Syntax: SESSION.KILL <session_id>")
       const id = args[0]!
       const existed = yield* ctx.services.sessions.remove(id)
+      if (existed) counters.sessionsKilled += 1
       const conn = ctx.services.connections.get(id)
       conn?.kill()
       return existed || conn !== undefined ? "1" : "0"

@@ -34,6 +34,18 @@ const UserEntry = Schema.Struct({
   role: RoleName
 })
 
+/** `logging.level`'s names (any case), as `--loglevel` takes them. */
+export const LOG_LEVEL_NAMES = ["debug", "info", "warn", "error"] as const
+
+const LogLevelName = Schema.String.pipe(
+  Schema.filter(
+    (s) =>
+      (LOG_LEVEL_NAMES as ReadonlyArray<string>).includes(s.toLowerCase()) ||
+      `unknown level "${s}" (expected debug, info, warn or error)`,
+    { description: "one of: debug, info, warn, error (any case)" }
+  )
+)
+
 const EvictionPolicy = Schema.Literal("LRU", "LFU", "FIFO", "noeviction")
 const FsyncPolicy = Schema.Literal("always", "everysec", "no")
 
@@ -46,7 +58,12 @@ export const ServerConfigSchema = Schema.Struct({
     /** Arguments one command may carry (issue 10: a frame of millions of tiny arguments is refused). */
     max_args_per_command: PositiveInt
   }),
-  logging: Schema.Struct({ level: Schema.String, file: Schema.String }),
+  logging: Schema.Struct({
+    level: LogLevelName,
+    file: Schema.String,
+    /** `text`: Effect's logfmt-style lines; `json`: one JSON object per line. */
+    format: Schema.Literal("text", "json")
+  }),
   memory: Schema.Struct({ max_size_mb: NonNegativeInt, eviction_policy: EvictionPolicy }),
   security: Schema.Struct({
     enable_auth: Schema.Boolean,
@@ -93,6 +110,19 @@ export const ServerConfigSchema = Schema.Struct({
     subscriber_queue: PositiveInt,
     /** Unsent bytes (queued pushes plus the socket's output buffer) a subscriber may have. */
     subscriber_max_output_bytes: PositiveInt
+  }),
+  /** The metrics/health/status HTTP server (issue 14): off while `port` is 0. */
+  metrics: Schema.Struct({
+    host: Schema.String.pipe(Schema.minLength(1)),
+    port: NonNegativeInt.pipe(Schema.lessThanOrEqualTo(65535)),
+    sample_seconds: Schema.Number.pipe(Schema.positive())
+  }),
+  /** OpenTelemetry tracing, a span per command exported over OTLP/HTTP (issue 14): off unless `enable`. */
+  tracing: Schema.Struct({
+    enable: Schema.Boolean,
+    otlp_url: Schema.String.pipe(Schema.minLength(1)),
+    service_name: Schema.String.pipe(Schema.minLength(1)),
+    export_interval_seconds: Schema.Number.pipe(Schema.positive())
   })
 })
 

@@ -11,7 +11,7 @@ export const embeddedDefaults = {
     // issue 10 (connection limits): see README "Limits and security"
     max_args_per_command: 100_000
   },
-  logging: { level: "info", file: "" },
+  logging: { level: "info", file: "", format: "text" },
   memory: { max_size_mb: 0, eviction_policy: "noeviction" },
   security: {
     enable_auth: true,
@@ -47,5 +47,12 @@ export const embeddedDefaults = {
   pubsub: {
     subscriber_queue: 1000,
     subscriber_max_output_bytes: 32 * 1024 * 1024
+  },
+  metrics: { host: "127.0.0.1", port: 0, sample_seconds: 5 },
+  tracing: {
+    enable: false,
+    otlp_url: "http://127.0.0.1:4318/v1/traces",
+    service_name: "fleare-ts",
+    export_interval_seconds: 5
   }
 }

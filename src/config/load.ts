@@ -27,6 +27,9 @@ export interface ConfigSources {
   /** `--host` and `--port` flags, applied last. */
   readonly host?: string | undefined
   readonly port?: number | undefined
+  /** `--metrics-port` and `--loglevel` flags, applied last (to `metrics.port`, `logging.level`). */
+  readonly metricsPort?: number | undefined
+  readonly logLevel?: string | undefined
 }
 
 /** The loaded configuration and the warnings to log about it. */
@@ -125,6 +128,8 @@ export const loadConfig = (sources: ConfigSources): Effect.Effect<LoadedConfig, 
     if (sources.host !== undefined) flags.host = sources.host
     if (sources.port !== undefined) flags.port = sources.port
     raw = deepMerge(raw, { server: flags })
+    if (sources.metricsPort !== undefined) raw = deepMerge(raw, { metrics: { port: sources.metricsPort } })
+    if (sources.logLevel !== undefined) raw = deepMerge(raw, { logging: { level: sources.logLevel } })
     const config = yield* decodeConfig(raw)
     return { config, warnings }
   })

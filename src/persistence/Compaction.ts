@@ -160,6 +160,8 @@ export const makeCompaction = (
       )
     )
     const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
+    s.lastRewriteAt = yield* Clock.currentTimeNanos
+    s.lastRewriteSeconds = seconds
     yield* Effect.logInfo(
       `compacted ${path}: ${mib(before)} MiB -> ${mib(s.bytes)} MiB (${image.length} keys) in ${seconds.toFixed(2)} s`
     )

@@ -6,10 +6,13 @@
  */
 import type { PlatformError } from "@effect/platform/Error"
 import type * as FileSystem from "@effect/platform/FileSystem"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Metric from "effect/Metric"
 import * as Schedule from "effect/Schedule"
+import { fsyncDuration } from "../ops/Histograms.js"
 import { syncFile } from "./OpenFile.js"
 import { failLog } from "./WalRetry.js"
 import type { WalState } from "./WalState.js"
@@ -49,8 +52,9 @@ export const makeFsyncScheduler = (
   let syncing: Fiber.RuntimeFiber<void> | undefined // everysec's background fsync
 
   const sync = (file: FileSystem.File) =>
-    Effect.tap(syncFile(file, options.syncMethod), () => {
+    Effect.flatMap(Effect.timed(syncFile(file, options.syncMethod)), ([took]) => {
       s.fsyncs += 1
+      return Metric.update(fsyncDuration, Duration.toSeconds(took))
     })
 
   const whenSyncsIdle = Effect.async<void>((resume) => {

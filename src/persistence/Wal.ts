@@ -82,6 +82,10 @@ export interface WalStats {
   readonly failures: number
   /** Retries of a failing log since startup (successful or not). */
   readonly retries: number
+  /** When the last compaction completed (epoch nanoseconds), if one did since startup. */
+  readonly lastRewriteAt: bigint | undefined
+  /** How long the last compaction took, in seconds (0 if none). */
+  readonly lastRewriteSeconds: number
 }
 
 /** A running log. */
@@ -204,7 +208,9 @@ export const makeWal = (
         rewrites: s.rewrites,
         failing: s.failure === undefined ? undefined : { sinceMillis: s.failure.sinceMillis, reason: s.failure.reason },
         failures: s.failures,
-        retries: s.retries
+        retries: s.retries,
+        lastRewriteAt: s.lastRewriteAt,
+        lastRewriteSeconds: s.lastRewriteSeconds
       })
     }
   })

@@ -39,6 +39,9 @@ export class WalState {
   rewrites = 0
   failures = 0 // times the log entered the failing state
   retries = 0 // retries of a failing log
+  /** When the last compaction completed (epoch nanoseconds, Effect Clock), and how long it took. */
+  lastRewriteAt: bigint | undefined = undefined
+  lastRewriteSeconds = 0
 
   readonly pending = new RecordWriter()
   seq = 0

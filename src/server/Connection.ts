@@ -24,6 +24,7 @@
  */
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
+import type * as Tracer from "effect/Tracer"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Ref from "effect/Ref"
@@ -39,6 +40,9 @@ import {
   Unauthorized,
   UnknownCommand
 } from "../errors.js"
+import { counters, errorPrefixIndex } from "../ops/Counters.js"
+import { LATENCY_SAMPLE_MASK, requestDuration } from "../ops/Histograms.js"
+import { endCommandSpan, startCommandSpan } from "../ops/Tracing.js"
 import { FrameDecoder, FrameSpans, type FrameViolation, violationMessage } from "../protocol/Frame.js"
 import {
   decodeCommandInto,
@@ -122,6 +126,8 @@ export interface ConnectionDeps {
   readonly writer: FrameWriter
   /** Runs the clean-up Effect of a connection whose fiber has ended (removing its session), in the server's runtime. */
   readonly runDetached: (effect: Effect.Effect<void>) => void
+  /** With `tracing.enable`: the tracer that gets a span per command (see ops/Tracing.ts). */
+  readonly tracer?: Tracer.Tracer | undefined
 }
 
 const unauthorized = new Unauthorized()
@@ -213,6 +219,7 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
     )
     this.next = Effect.flatMap(conn.read, (chunks) => this.onRead(chunks))
     services.connections.add(this.clientId, this)
+    counters.connectionsAccepted += 1
     conn.setFastPath((chunk) => this.fastPath(chunk))
   }
 
@@ -232,6 +239,7 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
   /** Writes replies, and drops the connection if its unread output is now over the hard limit. */
   private writeOut(out: Buffer): void {
     const conn = this.conn
+    counters.bytesOut += out.length
     conn.write(out)
     const pending = conn.pendingOutputBytes()
     if (pending > this.deps.limits.maxOutputBytes)
@@ -302,8 +310,11 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
 
   /** Handshake errors carry no client id, as in Fleare. */
   private error(e: CommandError): void {
+    counters.errorsByPrefix[errorPrefixIndex(e)]! += 1
     this.deps.writer.response(e._tag === "AuthFailed" ? "" : this.clientId, "", "Error", errorText(e))
   }
+
+  /** Sends replies to the peer, counting their bytes. */
 
   private park(): void {
     const writer = this.deps.writer
@@ -361,6 +372,7 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
         continue
       }
       if (!mayRun(ctx.user.role, spec.class)) {
+        spec.stats.error += 1
         this.error(new PermissionDenied({ role: ctx.user.role, command: spec.name }))
         continue
       }
@@ -371,17 +383,28 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
         continue
       }
       if (spec.kind === "effect") return { _tag: "Effect", index: i, spec, args }
+      const span = this.deps.tracer === undefined ? undefined : this.startSpan(this.deps.tracer, spec.name)
       let reply
       try {
         reply = spec.run(ctx, args)
       } catch (defect) {
+        spec.stats.internal += 1
+        if (span !== undefined) this.endSpan(span, "defect")
         return { _tag: "Defect", index: i, command: spec.name, cause: Cause.die(defect) }
       }
       if (typeof reply === "string" || reply instanceof Uint8Array) {
+        spec.stats.ok += 1
+        if (span !== undefined) this.endSpan(span, undefined)
         this.ok(reply)
         if (spec.class === "write") (this.writes ??= []).push(i)
-      } else if (isCommandError(reply)) this.error(reply)
-      else {
+      } else if (isCommandError(reply)) {
+        if (reply._tag === "InternalError" || reply._tag === "SessionStoreError") spec.stats.internal += 1
+        else spec.stats.error += 1
+        if (span !== undefined) this.endSpan(span, reply)
+        this.error(reply)
+      } else {
+        spec.stats.internal += 1
+        if (span !== undefined) this.endSpan(span, "defect")
         const cause = Cause.die(new Error("handler returned a non-reply value"))
         return { _tag: "Defect", index: i, command: spec.name, cause }
       }
@@ -397,18 +420,35 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
     })
   }
 
+  private startSpan(tracer: Tracer.Tracer, command: string): Tracer.Span {
+    return startCommandSpan(tracer, command, this.clientId, this.clock.unsafeCurrentTimeNanos())
+  }
+
+  private endSpan(span: Tracer.Span, error: CommandError | "defect" | undefined): void {
+    endCommandSpan(span, this.clock.unsafeCurrentTimeNanos(), error)
+  }
+
   /** Decodes a read's chunk(s) and runs its frames synchronously as far as they go (the hot path). */
   private startRead(chunks: Buffer | ReadonlyArray<Buffer>, now: bigint): Read {
     this.pendingReads++
+    // The latency histogram samples one read in LATENCY_SAMPLE_MASK + 1: two clock reads per read would cost
+    // more than the rest of the counting together (see docs/PERFORMANCE.md).
+    const sampled = (++counters.reads & LATENCY_SAMPLE_MASK) === 0
+    const started = sampled ? performance.now() : 0
     const frames = scratchFrames
     frames.clear()
     let violation: FrameViolation | undefined
-    if (chunks instanceof Uint8Array) violation = this.decoder.pushSpans(chunks, frames)
-    else
-      for (let i = 0; i < chunks.length && violation === undefined; i++)
+    if (chunks instanceof Uint8Array) {
+      counters.bytesIn += chunks.length
+      violation = this.decoder.pushSpans(chunks, frames)
+    } else
+      for (let i = 0; i < chunks.length && violation === undefined; i++) {
+        counters.bytesIn += chunks[i]!.length
         violation = this.decoder.pushSpans(chunks[i]!, frames)
+      }
     const fatal = violation === undefined ? undefined : this.refusedFrame(violation)
     const stop = frames.length > 0 ? this.runFrames(frames, 0) : undefined
+    if (sampled && stop === undefined) requestDuration.unsafeUpdate((performance.now() - started) / 1000, [])
     // A read the fiber must finish outlives this synchronous pass: it keeps its own copy of the spans.
     return { frames: stop === undefined ? frames : frames.copy(), stop, now, fatal }
   }
@@ -456,15 +496,28 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
 
   /** Starts the actor: with authentication off, the connection gets its session at accept. */
   start(): Effect.Effect<void> {
+    const opened = this.annotate(Effect.logInfo("connection opened"))
     const anonymous = this.deps.accounts.anonymousUser
-    if (anonymous === undefined) return this.next
+    if (anonymous === undefined) return Effect.zipRight(opened, this.next)
     this.authenticated = true
     const now = this.clock.unsafeCurrentTimeNanos()
-    return Effect.flatMap(Effect.exit(this.deps.services.sessions.create(this.clientId, anonymous, now)), (created) =>
-      Exit.isSuccess(created)
-        ? Effect.zipRight(this.setState(active(created.value, anonymous), now), this.next)
-        : Effect.zipRight(this.logDefect("(session create)", created.cause), this.next)
+    return Effect.zipRight(
+      opened,
+      Effect.flatMap(Effect.exit(this.deps.services.sessions.create(this.clientId, anonymous, now)), (created) => {
+        if (Exit.isFailure(created))
+          return Effect.zipRight(this.logDefect("(session create)", created.cause), this.next)
+        counters.sessionsCreated += 1
+        return Effect.zipRight(this.setState(active(created.value, anonymous), now), this.next)
+      })
     )
+  }
+
+  /** `effect`'s log lines carry the peer's address and the client (= session) id. */
+  private annotate<A>(effect: Effect.Effect<A>): Effect.Effect<A> {
+    return Effect.annotateLogs(effect, {
+      remote: remoteOf(this.conn),
+      clientId: this.clientId
+    })
   }
 
   /** One wake-up of the fiber: a read the fast path handed over, then whatever `read` returned. */
@@ -629,6 +682,8 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
         )
       )
       if (Exit.isSuccess(exit)) {
+        counters.auth.ok += 1
+        counters.sessionsCreated += 1
         yield* self.setState(exit.value, now)
         self.authenticated = true
         self.decoder.maxFrameBytes = self.deps.limits.maxFrameBytes
@@ -647,6 +702,7 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
         self.error(failure.value)
         return true
       }
+      counters.auth.internal += 1
       yield* self.logDefect("AUTH", exit.cause)
       self.error(new InternalError({ cause: exit.cause }))
       return false
@@ -660,6 +716,8 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
   private authFailed(username: string | undefined, now: bigint): Effect.Effect<void> {
     const address = this.conn.remoteAddress
     const outcome = this.deps.authLimiter.fail(address, now)
+    counters.auth.error += 1
+    counters.authFailures += 1
     const user =
       username === undefined
         ? "(invalid arguments)"
@@ -667,7 +725,9 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
     const log = Effect.logWarning(
       `AUTH failed for user ${user} from ${address} (${outcome.failures} recent failures from this address` +
         (outcome.lockedOut ? `; locked out for ${this.deps.services.config.security.auth_lockout_seconds} s)` : ")")
-    ).pipe(Effect.annotateLogs({ clientId: this.clientId }))
+    ).pipe((log) =>
+      this.annotate(username === undefined ? log : Effect.annotateLogs(log, "user", username.slice(0, 64)))
+    )
     return outcome.delayMillis > 0 ? Effect.zipRight(log, Effect.sleep(outcome.delayMillis)) : log
   }
 
@@ -676,8 +736,14 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
     context: CommandContext,
     args: ReadonlyArray<string>
   ): Effect.Effect<void> {
+    const span = this.deps.tracer === undefined ? undefined : this.startSpan(this.deps.tracer, spec.name)
     return Effect.flatMap(Effect.exit(spec.run(context, args)), (exit) => {
+      if (span !== undefined) {
+        const failure = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : undefined
+        this.endSpan(span, failure === undefined ? undefined : failure._tag === "Some" ? failure.value : "defect")
+      }
       if (Exit.isSuccess(exit)) {
+        spec.stats.ok += 1
         const value = exit.value
         return value === NO_REPLY ? Effect.void : Effect.sync(() => this.ok(value))
       }
@@ -685,11 +751,14 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
       if (failure._tag === "Some") {
         const e = failure.value
         const log = e._tag === "SessionStoreError" || e._tag === "InternalError"
+        if (log) spec.stats.internal += 1
+        else spec.stats.error += 1
         return Effect.zipRight(
           log ? this.logDefect(spec.name, exit.cause) : Effect.void,
           Effect.sync(() => this.error(e))
         )
       }
+      spec.stats.internal += 1
       return Effect.zipRight(
         this.logDefect(spec.name, exit.cause),
         Effect.sync(() => this.error(new InternalError({ cause: exit.cause })))
@@ -698,8 +767,8 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
   }
 
   private logDefect(command: string, cause: Cause.Cause<unknown>): Effect.Effect<void> {
-    return Effect.logError(`command ${command} failed with a defect; answered "internal server error"`, cause).pipe(
-      Effect.annotateLogs({ clientId: this.clientId })
+    return this.annotate(
+      Effect.logError(`command ${command} failed with a defect; answered "internal server error"`, cause)
     )
   }
 
@@ -717,12 +786,18 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
     }
     this.conn.end()
     const reason = this.closeReason
-    if (reason !== undefined) {
-      const log = reason.level === "info" ? Effect.logInfo(reason.message) : Effect.logWarning(reason.message)
-      this.deps.runDetached(log.pipe(Effect.annotateLogs({ clientId: this.clientId })))
-    }
-    if (this.current._tag !== "Unauthenticated")
-      this.deps.runDetached(Effect.ignoreLogged(services.sessions.remove(this.clientId)))
+    const closed = this.annotate(
+      reason === undefined
+        ? Effect.logInfo("connection closed")
+        : reason.level === "info"
+          ? Effect.logInfo(`connection ${reason.message}`)
+          : Effect.logWarning(`connection ${reason.message}`)
+    )
+    this.deps.runDetached(
+      this.current._tag === "Unauthenticated"
+        ? closed
+        : Effect.zipRight(Effect.ignoreLogged(services.sessions.remove(this.clientId)), closed)
+    )
   }
 }
 
@@ -732,6 +807,13 @@ const durabilityErrorOf = (failure: unknown): DurabilityError => {
   return e instanceof DurabilityError
     ? e
     : new DurabilityError({ cause: e, reason: "an unexpected error", sinceMillis: 0 })
+}
+
+/** The peer as `ip:port` (IPv6 in brackets), as log lines show it. */
+const remoteOf = (conn: Conn): string => {
+  const a = conn.remoteAddress
+  const host = a.startsWith("::ffff:") && a.includes(".") ? a.slice(7) : a
+  return host.includes(":") ? `[${host}]:${conn.remotePort}` : `${host}:${conn.remotePort}`
 }
 
 const logUnlessInterrupted = (cause: Cause.Cause<unknown>): Effect.Effect<void> =>
@@ -744,6 +826,7 @@ const logUnlessInterrupted = (cause: Cause.Cause<unknown>): Effect.Effect<void> 
 export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<void> => {
   const max = deps.limits.maxConnections
   if (max > 0 && deps.services.connections.size >= max) {
+    counters.connectionsRejected += 1
     conn.write(MAX_CONNECTIONS_REPLY)
     conn.end()
     return Effect.logWarning(

@@ -7,6 +7,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Durability } from "../persistence/Durability.js"
@@ -16,6 +17,7 @@ import { layerDraining } from "../persistence/Shutdown.js"
 import type { ServerServices } from "../commands/Command.js"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { Broker } from "../pubsub/Broker.js"
+import { Ops } from "../ops/Ops.js"
 import { FrameWriter } from "../protocol/Message.js"
 import { Accounts } from "../session/Accounts.js"
 import { SessionStore } from "../session/SessionStore.js"
@@ -70,7 +72,8 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
         writer: new FrameWriter(),
         runDetached: (effect) => {
           runFork(effect)
-        }
+        },
+        tracer: config.tracing.enable ? yield* Effect.tracer : undefined
       }
       // The AUTH deadline applies only when there is an AUTH to wait for.
       const authTimeout = accounts.anonymousUser === undefined ? config.security.auth_timeout_seconds : 0
@@ -79,6 +82,26 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
         runConnection(deps, conn)
       )
       bound = address
+      // Registered for /metrics and /health (when provided): the log is replayed (persistence was built
+      // first) and the listener is up. The finalizer runs first at shutdown, before the transport drains.
+      const ops = yield* Effect.serviceOption(Ops)
+      const persistence = yield* Effect.serviceOption(Persistence)
+      if (Option.isSome(ops)) {
+        ops.value.server = services
+        if (Option.isSome(persistence) && persistence.value.wal !== undefined)
+          ops.value.wal = persistence.value.wal.stats
+        ops.value.phase = "serving"
+      }
+      yield* Effect.addFinalizer(() =>
+        Effect.zipRight(
+          Effect.sync(() => {
+            if (Option.isSome(ops)) ops.value.phase = "stopping"
+          }),
+          Effect.logInfo(
+            `shutting down: no longer accepting connections; ${connections.size} open connections finish their requests`
+          )
+        )
+      )
       yield* Effect.logInfo(`fleare-ts ${VERSION} listening on ${address.host}:${address.port}`)
       return { address, connections }
     })

@@ -53,6 +53,16 @@ export interface SessionStoreShape {
   readonly list: Effect.Effect<ReadonlyArray<Session>, SessionStoreError>
   /** Removes the sessions idle longer than the timeout at `now`; returns their ids. */
   readonly expireIdle: (now: bigint) => Effect.Effect<ReadonlyArray<string>, SessionStoreError>
+  /** Cheap figures for /metrics, read synchronously at scrape time (optional: a store may not keep them). */
+  readonly stats?: () => SessionStoreStats
+}
+
+/** What `SessionStoreShape.stats` reports. */
+export interface SessionStoreStats {
+  /** Sessions held (an expired one counts until it is noticed or swept, within a second). */
+  readonly sessions: number
+  /** Sessions removed because they were idle too long, since the store was made. */
+  readonly expired: number
 }
 
 /**
@@ -75,7 +85,7 @@ class Record implements SessionHandle {
   touch(now: bigint): boolean {
     if (!this.alive) return false
     if (this.store.isExpired(this, now)) {
-      this.store.drop(this)
+      this.store.expire(this)
       return false
     }
     if (now > this.lastAccessedAt) this.lastAccessedAt = now
@@ -107,6 +117,8 @@ const toSession = (r: Record): Session => ({
 /** The in-memory store's sessions and idle rule. */
 class MemoryStore {
   readonly sessions = new Map<string, Record>()
+  /** Sessions dropped for idling too long. */
+  expired = 0
 
   /** `timeoutNanos` of zero: sessions never expire by time. */
   constructor(private readonly timeoutNanos: bigint) {}
@@ -114,6 +126,12 @@ class MemoryStore {
   /** Idle for longer than the timeout: exactly at the timeout the session is still alive. */
   isExpired(r: Record, now: bigint): boolean {
     return this.timeoutNanos > 0n && now - r.lastAccessedAt > this.timeoutNanos
+  }
+
+  /** Drops `r` for idling too long, counting it once. */
+  expire(r: Record): void {
+    if (r.alive && this.sessions.get(r.sessionId) === r) this.expired += 1
+    this.drop(r)
   }
 
   drop(r: Record): void {
@@ -126,7 +144,7 @@ class MemoryStore {
     const r = this.sessions.get(sessionId)
     if (r === undefined) return undefined
     if (this.isExpired(r, now)) {
-      this.drop(r)
+      this.expire(r)
       return undefined
     }
     return r
@@ -164,7 +182,8 @@ export class SessionStore extends Context.Tag("fleare/SessionStore")<SessionStor
       list: Effect.flatMap(nowNanos, (now) =>
         Effect.sync(() => [...sessions.keys()].flatMap((id) => store.live(id, now) ?? []).map(toSession))
       ),
-      expireIdle: (now) => Effect.sync(() => [...sessions.keys()].filter((id) => store.live(id, now) === undefined))
+      expireIdle: (now) => Effect.sync(() => [...sessions.keys()].filter((id) => store.live(id, now) === undefined)),
+      stats: () => ({ sessions: sessions.size, expired: store.expired })
     }
   }
 

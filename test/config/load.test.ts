@@ -103,7 +103,7 @@ layer(Layer.merge(NodeFileSystem.layer, NodePath.layer))("loadConfig", (it) => {
         const { config, warnings } = yield* loadConfig({ configPath: file })
         expect(warnings).toEqual([`${file}: unknown key misc.strict_insert (ignored)`])
         expect(config.server).toMatchObject({ host: "127.0.0.1", port: 9210, max_frame_bytes: 10 * 1024 * 1024 })
-        expect(config.logging).toEqual({ level: "info", file: "/usr/local/fleare/log/fleareDB.log" })
+        expect(config.logging).toEqual({ level: "info", file: "/usr/local/fleare/log/fleareDB.log", format: "text" })
         expect(config.memory).toEqual({ max_size_mb: 1024, eviction_policy: "LRU" })
         expect(config.security.enable_auth).toBe(true)
         expect(config.security.auth_method).toBe("basic")

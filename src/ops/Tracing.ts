@@ -1,0 +1,54 @@
+/**
+ * Optional OpenTelemetry tracing (`tracing.enable`, off by default): a span per command, exported over OTLP/HTTP
+ * (JSON) by `@effect/opentelemetry`'s `OtlpTracer`, which sets the Effect `Tracer` of the whole server. The request
+ * path stays synchronous: with tracing on, a command's span is started and ended through the `Tracer`'s own
+ * synchronous API around the handler (two clock reads and a span object per command); with it off, the connection
+ * tests one `undefined` per command and does nothing else.
+ */
+import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
+import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Tracer from "effect/Tracer"
+import type { ServerConfigShape } from "../config/ServerConfig.js"
+import { errorText } from "../protocol/Reply.js"
+import type { CommandError } from "../errors.js"
+import { VERSION } from "../version.js"
+
+/** The OTLP exporter as the server's tracer when `tracing.enable`, else nothing. */
+export const tracingLayer = (config: ServerConfigShape): Layer.Layer<never> =>
+  config.tracing.enable
+    ? OtlpTracer.layer({
+        url: config.tracing.otlp_url,
+        resource: { serviceName: config.tracing.service_name, serviceVersion: VERSION },
+        exportInterval: Duration.seconds(config.tracing.export_interval_seconds)
+      }).pipe(Layer.provide(FetchHttpClient.layer), Layer.provide(OtlpSerialization.layerJson))
+    : Layer.empty
+
+/** Starts the span of one command (a root span: Fleare requests carry no trace context). */
+export const startCommandSpan = (
+  tracer: Tracer.Tracer,
+  command: string,
+  clientId: string,
+  startNanos: bigint
+): Tracer.Span => {
+  const span = tracer.span(command, Option.none(), Context.empty(), [], startNanos, "server")
+  span.attribute("db.system", "fleare")
+  span.attribute("db.operation", command)
+  span.attribute("fleare.client_id", clientId)
+  return span
+}
+
+const okExit = Exit.void
+
+/** Ends a command's span: ok, or failed with the error reply's text (`internal` for a defect). */
+export const endCommandSpan = (span: Tracer.Span, endNanos: bigint, error?: CommandError | "defect"): void => {
+  if (error === undefined) return span.end(endNanos, okExit)
+  const text = error === "defect" ? "internal server error" : errorText(error)
+  span.attribute("fleare.error", text)
+  span.end(endNanos, Exit.fail(text))
+}
