@@ -173,6 +173,8 @@ class ConnectionActor implements ConnectionHandle {
   lastActiveAt: bigint
   /** Has authenticated once (AUTH succeeded, or authentication is off). */
   authenticated = false
+  /** Not subject to the idle timeout (a pub/sub subscriber); see `ConnectionHandle.idleExempt`. */
+  idleExempt = false
   readonly state: Ref.Ref<SessionState> = Ref.unsafeMake<SessionState>(unauthenticated)
   /** The value in `state`: the actor is its only writer, so it keeps it at hand (`setState` updates both). */
   private current: SessionState = unauthenticated
@@ -211,6 +213,14 @@ class ConnectionActor implements ConnectionHandle {
 
   kill(): void {
     this.conn.kill()
+  }
+
+  exemptFromIdle(exempt: boolean): void {
+    this.idleExempt = exempt
+    // Leaving the exemption starts a fresh idle period.
+    if (exempt) return
+    this.lastActiveAt = this.clock.unsafeCurrentTimeNanos()
+    this.deps.services.connections.deadlinesFrom(this.lastActiveAt)
   }
 
   /** Closes now, dropping unsent output; `message` is logged (with the client id) when the connection ends. */

@@ -18,12 +18,18 @@ export interface ConnectionHandle {
   readonly lastActiveAt: bigint
   /** Has authenticated (AUTH succeeded once, or authentication is off). */
   readonly authenticated: boolean
+  /**
+   * Exempt from `misc.timeout_seconds` while true: for pub/sub, whose subscribers wait silently for pushes by
+   * design (Redis exempts pub/sub clients from its idle timeout likewise). Set it with `exemptFromIdle`.
+   */
+  readonly idleExempt: boolean
+  readonly exemptFromIdle: (exempt: boolean) => void
 }
 
 export class ConnectionRegistry {
   private readonly live = new Map<string, ConnectionHandle>()
   private counter = 0
-  /** Wakes the deadline sweep when it sleeps past a new connection's first possible deadline. */
+  /** Wakes the deadline sweep when it sleeps past a new (or restarted) connection's first possible deadline. */
   private onAdd: ((acceptedAt: bigint) => void) | undefined = undefined
 
   /** A new client id `<n>-<ip>:<port>`; IPv6 peers print as `[addr]:port`. */
@@ -39,6 +45,11 @@ export class ConnectionRegistry {
   add(clientId: string, handle: ConnectionHandle): void {
     this.live.set(clientId, handle)
     this.onAdd?.(handle.acceptedAt)
+  }
+
+  /** A connection's deadlines start over from `since` (it left its idle exemption): re-arms the sweep. */
+  deadlinesFrom(since: bigint): void {
+    this.onAdd?.(since)
   }
 
   remove(clientId: string): void {
@@ -89,7 +100,7 @@ export class ConnectionRegistry {
           deadline = h.acceptedAt + authNanos
           reason = `closed: not authenticated within security.auth_timeout_seconds (${authTimeoutSeconds} s)`
         }
-        if (idleNanos > 0n) {
+        if (idleNanos > 0n && !h.idleExempt) {
           const idle = h.lastActiveAt + idleNanos
           if (deadline === undefined || idle < deadline) {
             deadline = idle

@@ -73,6 +73,26 @@ describe("connection deadlines (TestClock)", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  it.scoped(
+    "a connection exempt from the idle timeout (a subscriber) stays; leaving the exemption restarts the count",
+    () => {
+      const { layer, connect } = serverWith({ misc: { timeout_seconds: 30 } })
+      return Effect.gen(function* () {
+        const c = yield* connect()
+        const id = (yield* c.call("AUTH", "root", "root")).clientId
+        const server = yield* FleareServer
+        server.connections.get(id)!.exemptFromIdle(true)
+        yield* TestClock.adjust("10 minutes")
+        expect(yield* liveConnections).toBe(1)
+        server.connections.get(id)!.exemptFromIdle(false)
+        yield* TestClock.adjust("29 seconds")
+        expect(yield* liveConnections).toBe(1)
+        yield* TestClock.adjust("2 seconds")
+        expect(yield* liveConnections).toBe(0)
+      }).pipe(Effect.provide(layer))
+    }
+  )
+
   it.scoped("timeout 0 turns both off: a connection lives through a day of silence", () => {
     const { layer, connect } = serverWith({ misc: { timeout_seconds: 0 }, security: { auth_timeout_seconds: 0 } })
     return Effect.gen(function* () {
