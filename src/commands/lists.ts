@@ -15,6 +15,7 @@ import type { KeyspaceShape } from "../store/Keyspace.js"
 import { storedText, type Value } from "../store/Value.js"
 import { anyCount, checkKey, checkKeyedArgs, ensureUnmarshal, keyMustBeProvided, parseGoInt } from "./args.js"
 import { syncCommand, type CommandContext, type CommandSpec } from "./Command.js"
+import { checkExpression } from "./limits.js"
 
 /** The kind error of LIST.GET, LEN, FIND and UPDATE. */
 const NOT_A_LIST = "The current value associated with the provided key must be a list"
@@ -240,6 +241,8 @@ const listFind = syncCommand({
     const bad = checkKeyedArgs(args, (n) => n === 2, "invalid number of arguments, Syntax: LIST.FIND <key> <path>")
     if (bad) return bad
     const key = args[0]!
+    const long = checkExpression(args[1]!, ctx.services.config.limits.max_expression_bytes)
+    if (long) return long
     const list = readList(ctx, key)
     if (list === undefined) return ""
     if (list instanceof CommandFailed) return list
@@ -263,6 +266,8 @@ const listUpdate = syncCommand({
     const key = args[0]!
     const bad = checkKey(key)
     if (bad) return bad
+    const long = checkExpression(args[1]!, ctx.services.config.limits.max_expression_bytes)
+    if (long) return long
     const list = readList(ctx, key)
     if (list === undefined) return ""
     if (list instanceof CommandFailed) return list

@@ -69,7 +69,16 @@ export const ServerConfigSchema = Schema.Struct({
     backup_dir: Schema.String,
     keep: PositiveInt
   }),
-  misc: Schema.Struct({ max_connections: NonNegativeInt, timeout_seconds: NonNegativeInt, insertmode: Schema.Boolean })
+  misc: Schema.Struct({ max_connections: NonNegativeInt, timeout_seconds: NonNegativeInt, insertmode: Schema.Boolean }),
+  /** fleare-ts's caps on one command's work (README "Data limits"). */
+  limits: Schema.Struct({
+    /** Most refPaths one JSON.GET may resolve. */
+    max_ref_paths: PositiveInt,
+    /** Most dot-separated segments in a path a JSON write takes (JSON.ADD, JSON.REMOVE, JSON.SETREF, refPaths). */
+    max_path_segments: PositiveInt,
+    /** Longest LIST.FIND / LIST.UPDATE expression, in UTF-8 bytes. */
+    max_expression_bytes: PositiveInt
+  })
 })
 
 /** The configuration's type. */

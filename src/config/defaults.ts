@@ -28,5 +28,6 @@ export const embeddedDefaults = {
   },
   shard: { mode: "local", shard_count: 2 },
   backup: { enable: false, interval_minutes: 60, backup_dir: "./backups", keep: 5 },
-  misc: { max_connections: 10000, timeout_seconds: 30, insertmode: false }
+  misc: { max_connections: 10000, timeout_seconds: 30, insertmode: false },
+  limits: { max_ref_paths: 100, max_path_segments: 1000, max_expression_bytes: 64 * 1024 }
 }
