@@ -38,8 +38,8 @@ export const OBJECT_BYTES = 40
  */
 export const SMALL_OBJECT_PROPERTIES = 8
 
-/** A property of a big object (a dictionary entry: key, value, details, at the table's load factor). */
-export const PROPERTY_BYTES = 48
+/** A property of a big object beyond its value slot: its share of a dictionary entry or descriptor (key, details). */
+export const PROPERTY_BYTES = 24
 
 /** A boxed double: a number that is not a small integer, held by an object (arrays of numbers hold them unboxed). */
 export const HEAP_NUMBER_BYTES = 16
@@ -66,7 +66,7 @@ export const isBigObject = (n: number): boolean => n > SMALL_OBJECT_PROPERTIES
 /**
  * Estimated heap bytes of a JSON value, not counting the slot that holds it (its container counts that): a
  * string its header and bytes, an array 48 + 8 per element, an object 40 + 8 per property (small objects) or
- * 48 + its key per property (big ones), 16 more for a property holding a number that is not a small integer,
+ * 24 + its key per property (big ones), 16 more for a property holding a number that is not a small integer,
  * plus their values. Iterative, so a deeply nested document cannot overflow the stack.
  */
 export const jsonBytes = (root: Json): number => {

@@ -166,7 +166,7 @@ describe("Keyspace byte estimate", () => {
     expect(valueBytes({ kind: "List", value: ["ab", 1, 1.5, null, true] })).toBe(48 + 5 * 8 + 18)
     // A stored map counts its key and a dictionary entry per field; a small nested object 40 + 8 per property,
     // and 16 more for a property holding a boxed double.
-    expect(valueBytes({ kind: "Map", value: { a: { b: false, c: 0.5 } } })).toBe(40 + 48 + 17 + 40 + 8 + 8 + 16)
+    expect(valueBytes({ kind: "Map", value: { a: { b: false, c: 0.5 } } })).toBe(40 + 24 + 17 + 40 + 8 + 8 + 16)
   })
 
   it("does not overflow the stack on a deeply nested value", () => {
