@@ -313,7 +313,8 @@ const decodeMutation = (op: number, view: Buffer, start: number, end: number): W
   if (end - start < 9) return "change record too short"
   const expiresAt = view.readBigUInt64LE(start + 1)
   let p = start + 9
-  if (op === OP_LIST_POP) return { op: "mutate", key: utf8.decode(view.subarray(p, end)), change: { op: "pop" }, expiresAt }
+  if (op === OP_LIST_POP)
+    return { op: "mutate", key: utf8.decode(view.subarray(p, end)), change: { op: "pop" }, expiresAt }
   // The length-prefixed string at `p`, moving past it.
   const prefixed = (): string | undefined => {
     if (end - p < 4) return undefined

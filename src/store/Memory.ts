@@ -111,8 +111,7 @@ export const mapBytes = (map: Readonly<Record<string, Json>>): number => {
 }
 
 /** Estimated bytes of a plain text or number value stored under a key. */
-export const scalarBytes = (v: string | number): number =>
-  typeof v === "string" ? stringBytes(v) : HEAP_NUMBER_BYTES
+export const scalarBytes = (v: string | number): number => (typeof v === "string" ? stringBytes(v) : HEAP_NUMBER_BYTES)
 
 /** Estimated bytes of a stored value: `scalarBytes` for text and numbers, `jsonBytes` for lists, `mapBytes` for maps. */
 export const valueBytes = (v: Value): number => {

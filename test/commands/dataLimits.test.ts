@@ -68,7 +68,10 @@ describe("JSON.GET with many ref paths", () => {
     try {
       ok(await d.call("JSON.SET", "j", '{"a":"$ref:j"}'), "")
       const refs = Array.from({ length: 101 }, () => "a")
-      err(await d.call("JSON.GET", "j", "a", ...refs), "InvalidArgumentError: more than 100 ref paths (limits.max_ref_paths)")
+      err(
+        await d.call("JSON.GET", "j", "a", ...refs),
+        "InvalidArgumentError: more than 100 ref paths (limits.max_ref_paths)"
+      )
       ok(await d.call("JSON.GET", "j", "a", ...refs.slice(1)), '"$ref:j"')
       err(
         await d.call("JSON.GET", "j", "a", "a" + ".a".repeat(1000)),

@@ -60,7 +60,19 @@ const prng = (seed: number) => (n: number) => {
   return (seed >>> 8) % n
 }
 
-const jsonValues: ReadonlyArray<Json> = [null, true, 0, -1.5, 1e21, "", "x", "é日本", { a: 1 }, [1, [2]], { __proto__: 1 }]
+const jsonValues: ReadonlyArray<Json> = [
+  null,
+  true,
+  0,
+  -1.5,
+  1e21,
+  "",
+  "x",
+  "é日本",
+  { a: 1 },
+  [1, [2]],
+  { __proto__: 1 }
+]
 
 /**
  * One random change to `ks`, as the commands would make it (a change in place only where it applies); with

@@ -44,7 +44,8 @@ const shapes: Record<string, Fill> = {
     ks.set(k, { kind: "Map", value: { f: 1 } }, 0n)
     for (let j = 0; j < 2000; j++) ks.mutate(k, { op: "mapSet", field: `u${i}-${j}`, value: arg("{}") }, 0n)
   },
-  "deep JSON map": (ks, k, i) => ks.set(k, { kind: "Map", value: arg('{"a":'.repeat(100) + i + "}".repeat(100)) as never }, 0n),
+  "deep JSON map": (ks, k, i) =>
+    ks.set(k, { kind: "Map", value: arg('{"a":'.repeat(100) + i + "}".repeat(100)) as never }, 0n),
   "JSON.SET documents": (ks, k, i) =>
     ks.set(k, { kind: "JSON", text: JSON.stringify({ id: i, tags: ["a", "b"], nested: { x: [1, 2, { y: i }] } }) }, 0n)
 }
@@ -58,7 +59,11 @@ for (const [shape, fill] of Object.entries(shapes)) {
   gc()
   gc()
   const before = process.memoryUsage().heapUsed
-  let ks: KeyspaceShape | undefined = Keyspace.makeMemory({ shardCount: 2, maxBytes: limitBytes, evictionPolicy: policy })
+  let ks: KeyspaceShape | undefined = Keyspace.makeMemory({
+    shardCount: 2,
+    maxBytes: limitBytes,
+    evictionPolicy: policy
+  })
   // Fill until a write is refused (noeviction), or until the estimate nears the limit (other policies evict).
   for (let i = 0; ks.memory().usedBytes < limitBytes * 0.95 && ks.memory().evictedKeys === 0; i++) {
     try {
