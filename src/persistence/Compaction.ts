@@ -3,9 +3,9 @@
  * `rewrite_percentage` since the last compaction, a background fiber writes a snapshot of the live data (a frozen
  * list of entries taken in one synchronous step, whose values the keyspace no longer changes in place) to
  * `<log>.rewrite`, then the records appended since that instant, fsyncs it, and the writer renames it over the
- * log and fsyncs the directory. Until the rename the
- * old log stays complete (the writer keeps appending to it); after it, the new one is. Clients are never
- * blocked: only the last few records are copied while the writer pauses.
+ * log and fsyncs the directory. Until the rename the old log stays complete (the writer keeps appending to it);
+ * after it, the new one is. Clients are never blocked: only the last few records are copied while the writer
+ * pauses.
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
 import * as nodePath from "node:path"
