@@ -13,6 +13,7 @@ import { deepMerge, getPath, removePath, setPath } from "../store/JsonPath.js"
 import type { Entry } from "../store/Keyspace.js"
 import { anyCount, checkKeyedArgs, ensureUnmarshal } from "./args.js"
 import { syncCommand, type CommandContext, type CommandSpec } from "./Command.js"
+import { checkPathSegments, checkRefPaths } from "./limits.js"
 import { storedObject } from "./maps.js"
 
 const MUST_BE_JSON = "The current value associated with the provided key must be a json object"
@@ -63,30 +64,74 @@ const storeAndReturn = (ctx: CommandContext, key: string, doc: Json): string | C
   return ctx.services.keyspace.set(key, { kind: "JSON", text }, ctx.now) ?? text
 }
 
+/** Own-property test (a key named `__proto__` or `constructor` is a key like any other). */
+const hasOwn = (o: JsonObject, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k)
+
+/** Sets `o[k] = v` as a data property (plain assignment of `__proto__` would set the prototype). */
+const define = (o: JsonObject, k: string, v: Json): void => {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true })
+}
+
 /**
  * JSON.GET's references (Fleare `26989ca`): each refPath is looked up from the document root; where it holds a
  * string `$ref:<key>`, that key's value parsed as an object is set beside it as `_<lastSegment>`. A value that is
  * not a reference is skipped; any failure (missing path, missing or unparsable key) quietly ends resolution.
+ *
+ * Fleare copies nothing (it edits its own parse); here `doc` is this request's own parse, so it is changed in
+ * place, and a target is parsed once per key and request. An inserted target is shared (a cached parse may be
+ * inserted twice, a Map's value is the stored one): a later refPath that writes through it copies each shared
+ * object on its way first. The work is thus the refPaths' lengths plus, per refPath, at most a shallow copy of
+ * the objects on its path: linear in document size × refPaths at worst (and refPaths are capped).
  */
 const resolveRefs = (ctx: CommandContext, doc: JsonObject, refPaths: ReadonlyArray<string>): JsonObject => {
-  let out = doc
+  const shared = new WeakSet<JsonObject>()
+  const targets = new Map<string, JsonObject | null | undefined>()
+  // The object at `key` of `parent`, copied first if it is shared (its own objects become shared in turn).
+  const ownChild = (parent: JsonObject, key: string, child: JsonObject): JsonObject => {
+    if (!shared.has(child)) return child
+    const copy: JsonObject = {}
+    for (const k of Object.keys(child)) {
+      const v = child[k]!
+      if (isJsonObject(v)) shared.add(v)
+      define(copy, k, v)
+    }
+    define(parent, key, copy)
+    return copy
+  }
+  const target = (key: string): JsonObject | null | undefined => {
+    if (targets.has(key)) return targets.get(key)
+    const entry = ctx.services.keyspace.get(key, ctx.now)
+    const r = entry === undefined ? undefined : storedObject(entry.value)
+    const value = r === undefined || !r.ok ? undefined : r.value
+    if (value !== undefined && value !== null) shared.add(value)
+    targets.set(key, value)
+    return value
+  }
   for (const refPath of refPaths) {
     const segments = refPath.split(".")
     const last = segments.pop()!
-    const parent = getPath(out, segments.join("."))
-    if (!isJsonObject(parent) || !Object.prototype.hasOwnProperty.call(parent, last)) return out
+    const parent = getPath(doc, segments.join("."))
+    if (!isJsonObject(parent) || !hasOwn(parent, last)) return doc
     const v = parent[last]
     if (typeof v !== "string" || !v.startsWith(REF_PREFIX)) continue
-    const target = ctx.services.keyspace.get(v.slice(REF_PREFIX.length), ctx.now)
-    if (target === undefined) return out
-    const r = storedObject(target.value)
-    if (!r.ok) return out
-    segments.push("_" + last)
-    const next = setPath(out, segments.join("."), r.value)
-    if (next instanceof CommandFailed) return out
-    out = next
+    const value = target(v.slice(REF_PREFIX.length))
+    if (value === undefined) return doc
+    // Fleare's addNestedKey at `<segments>._<last>`: missing objects are created, a non-object ends resolution.
+    let cur = doc
+    for (const segment of segments) {
+      if (!hasOwn(cur, segment)) {
+        const made: JsonObject = {}
+        define(cur, segment, made)
+        cur = made
+        continue
+      }
+      const next = cur[segment]!
+      if (!isJsonObject(next)) return doc
+      cur = ownChild(cur, segment, next)
+    }
+    define(cur, "_" + last, value)
   }
-  return out
+  return doc
 }
 
 const jsonSet = syncCommand({
@@ -117,9 +162,17 @@ const jsonGet = syncCommand({
     if (d === undefined) return ""
     if (d instanceof CommandFailed) return d
     if (args.length === 1) return d.text
+    const refPaths = args.slice(2)
+    const limits = ctx.services.config.limits
+    const tooMany = checkRefPaths(refPaths.length, limits.max_ref_paths)
+    if (tooMany) return tooMany
+    for (const refPath of refPaths) {
+      const deep = checkPathSegments(refPath, limits.max_path_segments)
+      if (deep) return deep
+    }
     const doc = parseDocument(d.text)
     if (doc instanceof CommandFailed) return doc
-    return extract(args.length > 2 && doc !== null ? resolveRefs(ctx, doc, args.slice(2)) : doc, args[1]!)
+    return extract(refPaths.length > 0 && doc !== null ? resolveRefs(ctx, doc, refPaths) : doc, args[1]!)
   }
 })
 
@@ -152,6 +205,8 @@ const jsonAdd = syncCommand({
     const bad = preamble(args, exactly(3, "invalid number of arguments, Syntax: JSON.ADD <key> <path> <value>"))
     if (bad) return bad
     const key = args[0]!
+    const deep = checkPathSegments(args[1]!, ctx.services.config.limits.max_path_segments)
+    if (deep) return deep
     const d = readDocument(ctx, key)
     if (d instanceof CommandFailed) return d
     const doc = d === undefined ? null : parseDocument(d.text)
@@ -198,6 +253,8 @@ const jsonRemove = syncCommand({
       ctx.services.keyspace.delete(key, ctx.now)
       return ""
     }
+    const deep = checkPathSegments(args[1]!, ctx.services.config.limits.max_path_segments)
+    if (deep) return deep
     const doc = parseDocument(d.text)
     if (doc instanceof CommandFailed) return doc
     const next = removePath(doc, args[1]!)
@@ -221,6 +278,11 @@ const jsonSetRef = syncCommand({
     if (!isValid(refObject)) return fail.value("provided refObject not a valid json object")
     const refs = parseStringMap(refObject)
     if (!refs.ok) return fail.character(refs.error)
+    const maxSegments = ctx.services.config.limits.max_path_segments
+    for (const path of Object.keys(refs.value ?? {})) {
+      const deep = checkPathSegments(path, maxSegments)
+      if (deep) return deep
+    }
     const parsed = parseDocument(value)
     if (parsed instanceof CommandFailed) return parsed
     let doc = parsed

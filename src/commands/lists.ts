@@ -1,7 +1,8 @@
 /**
  * List commands: LIST.SET, LIST.PUSH, LIST.ISET, LIST.GET, LIST.LEN, LIST.POP, LIST.GPOP, LIST.FIND, LIST.UPDATE
- * (SPEC §4.4). A list is stored as kind List holding an immutable array: every write builds a new array and
- * stores it in the same synchronous step as the read, so concurrent pushes never lose an element.
+ * (SPEC §4.4). A list is stored as kind List holding an array. PUSH, POP and GPOP change it in place through
+ * `Keyspace.mutate` (O(values pushed), logged as the change); the other writes build a new array. Either way the
+ * read and the write happen in one synchronous step, so concurrent pushes never lose an element.
  * Argument checks run in Fleare's order, which decides which error a bad request gets.
  */
 import { CommandFailed, fail } from "../errors.js"
@@ -12,9 +13,10 @@ import { unmarshalTypeError } from "../protocol/gojson/UnmarshalTypeError.js"
 import type { OkResult } from "../protocol/Reply.js"
 import { findMatches, updateMatches } from "../store/ListExpr.js"
 import type { KeyspaceShape } from "../store/Keyspace.js"
-import { storedText, type Value } from "../store/Value.js"
+import { NULL_LIST, storedText, type Value } from "../store/Value.js"
 import { anyCount, checkKey, checkKeyedArgs, ensureUnmarshal, keyMustBeProvided, parseGoInt } from "./args.js"
 import { syncCommand, type CommandContext, type CommandSpec } from "./Command.js"
+import { checkExpression } from "./limits.js"
 
 /** The kind error of LIST.GET, LEN, FIND and UPDATE. */
 const NOT_A_LIST = "The current value associated with the provided key must be a list"
@@ -34,14 +36,15 @@ const topLevelKind = (text: string): Json => {
 
 /**
  * Fleare's `json.Unmarshal(obj.Value, &arr)` into `[]interface{}`, whatever the key's kind: a list as is, a JSON
- * array stored under another kind converted (SET k '[1]'), `null` as an empty list, anything else Go's error.
+ * array stored under another kind converted (SET k '[1]'), `null` as Go's nil slice (`NULL_LIST`), anything else
+ * Go's error.
  */
 const unmarshalList = (v: Value): ReadonlyArray<Json> | CommandFailed => {
   if (v.kind === "List") return v.value
   const text = storedText(v)
   const r = parse(text)
   if (r.ok) {
-    if (r.value === null) return []
+    if (r.value === null) return NULL_LIST
     if (Array.isArray(r.value)) return r.value
     return fail.character(unmarshalTypeError(r.value, GO_SLICE))
   }
@@ -97,12 +100,17 @@ const listPush = syncCommand({
     const key = args[0]!
     const ks = ctx.services.keyspace
     const entry = ks.get(key, ctx.now)
-    // No kind check, as in Fleare: any value holding a JSON array becomes a list.
-    const current = entry === undefined ? [] : unmarshalList(entry.value)
+    const values = args.slice(1).map(ensureUnmarshal)
+    if (entry !== undefined && entry.value.kind === "List" && entry.value.value !== NULL_LIST) {
+      // In place: O(values), and the log records the values, not the list. A push of nothing still clears the TTL.
+      const length = entry.value.value.length + values.length
+      return ks.mutate(key, { op: "push", values }, ctx.now) ?? String(length)
+    }
+    // No kind check, as in Fleare: any value holding a JSON array becomes a list. A push of no values onto a
+    // missing key (or a JSON null) stores Fleare's nil slice, JSON `null` (SPEC A.3).
+    const current = entry === undefined ? NULL_LIST : unmarshalList(entry.value)
     if (current instanceof CommandFailed) return current
-    // Fleare stores `null` for a push of no values on a missing key; an empty list is the same list to every
-    // LIST.* command except LIST.GET, which answers `[]` here rather than `null`.
-    const list = current.concat(args.slice(1).map(ensureUnmarshal))
+    const list = values.length === 0 ? current : current.concat(values)
     return store(ks, ctx, key, list, String(list.length))
   }
 })
@@ -150,7 +158,8 @@ const listGet = syncCommand({
     const list = readList(ctx, key)
     if (list === undefined) return ""
     if (list instanceof CommandFailed) return list
-    if (args.length === 1) return marshal(list as Array<Json>)
+    // Go marshals the nil slice of a stored `null` as `null`.
+    if (args.length === 1) return list === NULL_LIST ? "null" : marshal(list as Array<Json>)
     const index = parseGoInt(args[1]!)
     if (index === undefined || index < 0) return fail.argument(BAD_INDEX)
     if (index >= list.length) return fail.index(OUT_OF_RANGE)
@@ -207,7 +216,7 @@ const listPop = syncCommand({
     // Fleare's documented quirk, kept: a `null` last element answers `` and stays in the list, so POP never gets
     // past it (LIST.GPOP removes it). No data is lost: the element is still there for GET/GPOP.
     if (last === null) return ""
-    return store(ks, ctx, key, list.slice(0, -1), marshal(last))
+    return ks.mutate(key, { op: "pop" }, ctx.now) ?? marshal(last)
   }
 })
 
@@ -226,8 +235,9 @@ const listGpop = syncCommand({
     const list = readForPop(entry.value)
     if (list instanceof CommandFailed) return list
     if (list.length === 0) return ""
-    // A `null` last element is removed and answers `` (Go's ObjectToByte of nil).
-    return store(ks, ctx, key, list.slice(0, -1), elementText(list[list.length - 1]!))
+    // A `null` last element is removed and answers `` (Go's ObjectToByte of nil). The emptied list stays.
+    const last = list[list.length - 1]!
+    return ks.mutate(key, { op: "pop" }, ctx.now) ?? elementText(last)
   }
 })
 
@@ -240,6 +250,8 @@ const listFind = syncCommand({
     const bad = checkKeyedArgs(args, (n) => n === 2, "invalid number of arguments, Syntax: LIST.FIND <key> <path>")
     if (bad) return bad
     const key = args[0]!
+    const long = checkExpression(args[1]!, ctx.services.config.limits.max_expression_bytes)
+    if (long) return long
     const list = readList(ctx, key)
     if (list === undefined) return ""
     if (list instanceof CommandFailed) return list
@@ -263,6 +275,8 @@ const listUpdate = syncCommand({
     const key = args[0]!
     const bad = checkKey(key)
     if (bad) return bad
+    const long = checkExpression(args[1]!, ctx.services.config.limits.max_expression_bytes)
+    if (long) return long
     const list = readList(ctx, key)
     if (list === undefined) return ""
     if (list instanceof CommandFailed) return list

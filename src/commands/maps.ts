@@ -14,7 +14,8 @@ import type { Json, JsonObject } from "../protocol/gojson/Json.js"
 import { marshal } from "../protocol/gojson/Marshal.js"
 import { type ObjectParseResult, parseObject } from "../protocol/gojson/Parse.js"
 import { GoType, unmarshalTypeError } from "../protocol/gojson/UnmarshalTypeError.js"
-import { storedText, type Value } from "../store/Value.js"
+import { fieldCount } from "../store/Mutation.js"
+import { NULL_LIST, storedText, type Value } from "../store/Value.js"
 import { checkKey, ensureUnmarshal } from "./args.js"
 import { syncCommand, type CommandSpec } from "./Command.js"
 
@@ -36,6 +37,8 @@ export const storedObject = (v: Value): ObjectParseResult => {
     case "Number":
       return { ok: false, error: unmarshalTypeError(v.value, GoType.map) }
     case "List":
+      // A stored `null` (LIST.PUSH k with no values) is Go's nil map here too.
+      if (v.value === NULL_LIST) return { ok: true, value: null }
       return { ok: false, error: unmarshalTypeError([], GoType.map) }
     default:
       return parseObject(storedText(v))
@@ -65,15 +68,15 @@ const mapSet = syncCommand({
     if (field === "") return mapKeyMustBeProvided()
     const ks = ctx.services.keyspace
     const e = ks.get(key, ctx.now)
-    let base: JsonObject | null = null
     if (e !== undefined) {
       const r = storedObject(e.value)
       if (!r.ok) return fail.character(r.error)
       if (e.value.kind !== "Map") return fail.value(MUST_BE_MAP)
-      base = r.value
+      // In place: O(the field), logged as the field set. Like every write, it clears the key's TTL.
+      return ks.mutate(key, { op: "mapSet", field, value: ensureUnmarshal(raw) }, ctx.now) ?? ""
     }
     // The whole read-compute-write is this one synchronous call, so concurrent MAP.SETs never lose a field.
-    return ks.set(key, { kind: "Map", value: withField(base, field, ensureUnmarshal(raw)) }, ctx.now) ?? ""
+    return ks.set(key, { kind: "Map", value: withField(null, field, ensureUnmarshal(raw)) }, ctx.now) ?? ""
   }
 })
 
@@ -143,14 +146,12 @@ const mapDel = syncCommand({
     if (e.value.kind !== "Map") return fail.value(MUST_BE_MAP)
     const map = r.value!
     if (!hasOwn(map, field)) return ""
-    const rest: JsonObject = { ...map }
-    delete rest[field]
-    if (Object.keys(rest).length === 0) {
+    if (fieldCount(map) === 1) {
       ks.delete(key, ctx.now)
       return ""
     }
-    // Fleare edits the stored object in place, so the key keeps its TTL.
-    return ks.set(key, { kind: "Map", value: rest }, ctx.now, e.expiresAt) ?? ""
+    // Fleare edits the stored object in place, so the key keeps its TTL; so does this.
+    return ks.mutate(key, { op: "mapDel", field }, ctx.now, e.expiresAt) ?? ""
   }
 })
 

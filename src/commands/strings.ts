@@ -7,7 +7,7 @@
  * `store.String != obj.Kind` test does (§3.2: "each command checks the kind"). STR.SET, like SET, overwrites a
  * key of any kind. Every write stores a new value, which discards the key's TTL (§4.7).
  */
-import { fail, type CommandFailed } from "../errors.js"
+import { CommandFailed, fail } from "../errors.js"
 import { anyCount, checkKeyedArgs, parseGoInt } from "./args.js"
 import { syncCommand, type CommandContext, type CommandSpec } from "./Command.js"
 
@@ -86,11 +86,14 @@ const strAppend = syncCommand({
     const bad = checkKeyedArgs(args, anyCount, "")
     if (bad) return bad
     const key = args[0]!
-    const current = readString(ctx, key) ?? ""
-    if (typeof current !== "string") return current
-    // Read, concatenate and store in this one synchronous call: atomic per key, so no append is lost.
-    const e = ctx.services.keyspace.set(key, { kind: "String", value: current + args.slice(1).join("") }, ctx.now)
-    return e ?? ""
+    const current = readString(ctx, key)
+    if (current instanceof CommandFailed) return current
+    const text = args.slice(1).join("")
+    const ks = ctx.services.keyspace
+    // Read, concatenate and store in this one synchronous call: atomic per key, so no append is lost. On an
+    // existing string the append is a change in place: a rope, not a copy, logged as the appended text.
+    if (current !== undefined) return ks.mutate(key, { op: "append", text }, ctx.now) ?? ""
+    return ks.set(key, { kind: "String", value: text }, ctx.now) ?? ""
   }
 })
 

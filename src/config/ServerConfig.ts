@@ -123,6 +123,15 @@ export const ServerConfigSchema = Schema.Struct({
     otlp_url: Schema.String.pipe(Schema.minLength(1)),
     service_name: Schema.String.pipe(Schema.minLength(1)),
     export_interval_seconds: Schema.Number.pipe(Schema.positive())
+  }),
+  /** fleare-ts's caps on one command's work (README "Data limits"). */
+  limits: Schema.Struct({
+    /** Most refPaths one JSON.GET may resolve. */
+    max_ref_paths: PositiveInt,
+    /** Most dot-separated segments in a path a JSON write takes (JSON.ADD, JSON.REMOVE, JSON.SETREF, refPaths). */
+    max_path_segments: PositiveInt,
+    /** Longest LIST.FIND / LIST.UPDATE expression, in UTF-8 bytes. */
+    max_expression_bytes: PositiveInt
   })
 })
 

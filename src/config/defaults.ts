@@ -54,5 +54,6 @@ export const embeddedDefaults = {
     otlp_url: "http://127.0.0.1:4318/v1/traces",
     service_name: "fleare-ts",
     export_interval_seconds: 5
-  }
+  },
+  limits: { max_ref_paths: 100, max_path_segments: 1000, max_expression_bytes: 64 * 1024 }
 }

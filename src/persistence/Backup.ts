@@ -1,8 +1,9 @@
 /**
  * Periodic backups (`backup.enable`, `backup.interval_minutes`, `backup.backup_dir`, `backup.keep`): every
- * interval, a consistent point-in-time snapshot of the keyspace (a frozen list of immutable entries) is written
- * crash-safely to `<backup_dir>/fleare-<UTC time>.backup`, and only the newest `keep` backups are kept. A backup
- * is a log holding only SET records, so `--restore <file>` loads it like any log.
+ * interval, a consistent point-in-time snapshot of the keyspace (a frozen list of entries, whose values the
+ * keyspace copies before changing them in place) is written crash-safely to `<backup_dir>/fleare-<UTC
+ * time>.backup`, and only the newest `keep` backups are kept. A backup is a log holding only SET records, so
+ * `--restore <file>` loads it like any log.
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Clock from "effect/Clock"

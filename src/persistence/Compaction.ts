@@ -1,10 +1,11 @@
 /**
  * Compaction of the write-ahead log: once the file is `rewrite_min_bytes` large and has grown by
  * `rewrite_percentage` since the last compaction, a background fiber writes a snapshot of the live data (a frozen
- * list of immutable entries taken in one synchronous step) to `<log>.rewrite`, then the records appended since
- * that instant, fsyncs it, and the writer renames it over the log and fsyncs the directory. Until the rename the
- * old log stays complete (the writer keeps appending to it); after it, the new one is. Clients are never
- * blocked: only the last few records are copied while the writer pauses.
+ * list of entries taken in one synchronous step, whose values the keyspace no longer changes in place) to
+ * `<log>.rewrite`, then the records appended since that instant, fsyncs it, and the writer renames it over the
+ * log and fsyncs the directory. Until the rename the old log stays complete (the writer keeps appending to it);
+ * after it, the new one is. Clients are never blocked: only the last few records are copied while the writer
+ * pauses.
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
 import * as nodePath from "node:path"
@@ -131,7 +132,8 @@ export const makeCompaction = (
     const started = yield* Clock.currentTimeMillis
     const before = s.bytes
     const now = yield* Clock.currentTimeNanos
-    // The point-in-time image: entries are immutable, and from this instant every record is also captured.
+    // The point-in-time image: from this instant the keyspace copies a value before changing it in place, and
+    // every record is also captured.
     const image = Array.from(keyspace.entries(now))
     s.capture = new RecordWriter()
     const tmp = yield* openFile(fs, tmpPath, "w")

@@ -8,16 +8,27 @@
  *     SET    (1): u8 kind (Fleare's number), u64 LE expiresAt (epoch ns, 0 = none), u32 LE key bytes, key, value
  *     DELETE (2): key
  *     EXPIRE (3): u64 LE expiresAt, key
+ *   and the changes in place (`Mutation.ts`), each with the key's expiry afterwards:
+ *     LIST_PUSH  (4): u64 LE expiresAt, u32 LE key bytes, key, the pushed values as one JSON array
+ *     LIST_POP   (5): u64 LE expiresAt, key
+ *     MAP_SET    (6): u64 LE expiresAt, u32 LE key bytes, key, u32 LE field bytes, field, the value as JSON
+ *     MAP_DEL    (7): u64 LE expiresAt, u32 LE key bytes, key, field
+ *     STR_APPEND (8): u64 LE expiresAt, u32 LE key bytes, key, the appended text
  *   (keys and values UTF-8; the last field runs to the end of the payload)
  *
  * A record carries an operation's full effect: absolute expiry times (so a replay never revives an expired key)
- * and the whole value as stored (JSON.SETREF's references included). The length has its own checksum so a
+ * and the whole value as stored (JSON.SETREF's references included), or for a change in place the change itself
+ * (a 1-byte push onto a big list logs the byte, not the list). Logs written before the change records existed
+ * hold only ops 1-3 and read as before. The length has its own checksum so a
  * damaged length is told apart from a record cut short by a crash.
  *
  * `RecordWriter` encodes into a growing buffer with no allocation per record; `decodeRecord` reads one record.
  */
+import type { Json } from "../protocol/gojson/Json.js"
+import { marshal } from "../protocol/gojson/Marshal.js"
 import { parse } from "../protocol/gojson/Parse.js"
-import { KindNumber, storedText, type Value } from "../store/Value.js"
+import type { Mutation } from "../store/Mutation.js"
+import { KindNumber, NULL_LIST, storedText, type Value } from "../store/Value.js"
 import { crc32c } from "./Crc32c.js"
 
 /** The first bytes of every log, snapshot and backup file. */
@@ -29,6 +40,11 @@ export const HEADER_BYTES = 12
 const OP_SET = 1
 const OP_DELETE = 2
 const OP_EXPIRE = 3
+const OP_LIST_PUSH = 4
+const OP_LIST_POP = 5
+const OP_MAP_SET = 6
+const OP_MAP_DEL = 7
+const OP_STR_APPEND = 8
 
 const MAX_U64 = 0xffff_ffff_ffff_ffffn
 
@@ -40,6 +56,7 @@ export type WalRecord =
   | { readonly op: "set"; readonly key: string; readonly value: Value; readonly expiresAt: bigint }
   | { readonly op: "delete"; readonly key: string }
   | { readonly op: "expire"; readonly key: string; readonly expiresAt: bigint }
+  | { readonly op: "mutate"; readonly key: string; readonly change: Mutation; readonly expiresAt: bigint }
 
 /** Appends encoded records to an in-memory buffer that `take` hands over whole. */
 export class RecordWriter {
@@ -92,6 +109,50 @@ export class RecordWriter {
     this.finish(start, p)
   }
 
+  /** Appends the record of a change in place (LIST_PUSH, LIST_POP, MAP_SET, MAP_DEL or STR_APPEND). */
+  mutate(key: string, change: Mutation, expiresAt: bigint): void {
+    switch (change.op) {
+      case "push":
+        return this.keyed(OP_LIST_PUSH, key, expiresAt, undefined, marshal(change.values as Array<Json>))
+      case "pop": {
+        const start = this.begin(1 + 8 + 3 * key.length)
+        let p = start + HEADER_BYTES
+        this.buf[p++] = OP_LIST_POP
+        this.buf.writeBigUInt64LE(clampU64(expiresAt), p)
+        p += 8
+        p += this.buf.write(key, p, "utf8")
+        return this.finish(start, p)
+      }
+      case "mapSet":
+        return this.keyed(OP_MAP_SET, key, expiresAt, change.field, marshal(change.value))
+      case "mapDel":
+        return this.keyed(OP_MAP_DEL, key, expiresAt, undefined, change.field)
+      case "append":
+        return this.keyed(OP_STR_APPEND, key, expiresAt, undefined, change.text)
+    }
+  }
+
+  // op, expiresAt, u32 key bytes, key, [u32 field bytes, field,] rest.
+  private keyed(op: number, key: string, expiresAt: bigint, field: string | undefined, rest: string): void {
+    const fieldMax = field === undefined ? 0 : 4 + 3 * field.length
+    const start = this.begin(1 + 8 + 4 + 3 * key.length + fieldMax + 3 * rest.length)
+    const buf = this.buf
+    let p = start + HEADER_BYTES
+    buf[p++] = op
+    buf.writeBigUInt64LE(clampU64(expiresAt), p)
+    p += 8
+    const keyBytes = buf.write(key, p + 4, "utf8")
+    buf.writeUInt32LE(keyBytes, p)
+    p += 4 + keyBytes
+    if (field !== undefined) {
+      const fieldBytes = buf.write(field, p + 4, "utf8")
+      buf.writeUInt32LE(fieldBytes, p)
+      p += 4 + fieldBytes
+    }
+    p += buf.write(rest, p, "utf8")
+    this.finish(start, p)
+  }
+
   /** The bytes encoded from offset `start` on (a view, valid until the next write or `take`). */
   from(start: number): Buffer {
     return this.buf.subarray(start, this.len)
@@ -108,6 +169,7 @@ export class RecordWriter {
   write(record: WalRecord): void {
     if (record.op === "set") this.set(record.key, record.value, record.expiresAt)
     else if (record.op === "delete") this.delete(record.key)
+    else if (record.op === "mutate") this.mutate(record.key, record.change, record.expiresAt)
     else this.expire(record.key, record.expiresAt)
   }
 
@@ -207,6 +269,7 @@ const decodePayload = (view: Buffer, start: number, end: number): WalRecord | st
       key: utf8.decode(view.subarray(start + 9, end))
     }
   }
+  if (op >= OP_LIST_PUSH && op <= OP_STR_APPEND) return decodeMutation(op, view, start, end)
   if (op !== OP_SET) return `unknown operation ${op}`
   if (end - start < 14) return "SET record too short"
   const kind = kindByNumber.get(view[start + 1]!)
@@ -239,7 +302,47 @@ const decodeValue = (kind: Value["kind"], text: string): Value | string => {
     }
     case "List": {
       const r = parse(text)
+      if (r.ok && r.value === null) return { kind, value: NULL_LIST }
       return r.ok && Array.isArray(r.value) ? { kind, value: r.value } : "bad list value"
     }
+  }
+}
+
+// A change record (ops 4-8) in `view[start, end)`, or what is wrong with it.
+const decodeMutation = (op: number, view: Buffer, start: number, end: number): WalRecord | string => {
+  if (end - start < 9) return "change record too short"
+  const expiresAt = view.readBigUInt64LE(start + 1)
+  let p = start + 9
+  if (op === OP_LIST_POP)
+    return { op: "mutate", key: utf8.decode(view.subarray(p, end)), change: { op: "pop" }, expiresAt }
+  // The length-prefixed string at `p`, moving past it.
+  const prefixed = (): string | undefined => {
+    if (end - p < 4) return undefined
+    const n = view.readUInt32LE(p)
+    if (p + 4 + n > end) return undefined
+    const s = utf8.decode(view.subarray(p + 4, p + 4 + n))
+    p += 4 + n
+    return s
+  }
+  const key = prefixed()
+  if (key === undefined) return "key runs past the record"
+  if (op === OP_MAP_SET) {
+    const field = prefixed()
+    if (field === undefined) return "field runs past the record"
+    const r = parse(utf8.decode(view.subarray(p, end)))
+    if (!r.ok) return "bad map field value"
+    return { op: "mutate", key, change: { op: "mapSet", field, value: r.value }, expiresAt }
+  }
+  const rest = utf8.decode(view.subarray(p, end))
+  switch (op) {
+    case OP_LIST_PUSH: {
+      const r = parse(rest)
+      if (!r.ok || !Array.isArray(r.value)) return "bad pushed values"
+      return { op: "mutate", key, change: { op: "push", values: r.value }, expiresAt }
+    }
+    case OP_MAP_DEL:
+      return { op: "mutate", key, change: { op: "mapDel", field: rest }, expiresAt }
+    default:
+      return { op: "mutate", key, change: { op: "append", text: rest }, expiresAt }
   }
 }

@@ -12,6 +12,7 @@ import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type { Entry, KeyspaceShape } from "../store/Keyspace.js"
+import { applyMutation, appliesTo } from "../store/Mutation.js"
 import type { Value } from "../store/Value.js"
 import { ioError, type PersistenceError, type WalCorrupt } from "./errors.js"
 import { fileStamp, syncDirectory } from "./files.js"
@@ -39,6 +40,13 @@ export class ReplayState {
       case "expire": {
         const e = this.map.get(r.key)
         if (e !== undefined) this.map.set(r.key, { value: e.value, expiresAt: r.expiresAt })
+        return
+      }
+      case "mutate": {
+        // The values here were decoded for this replay alone: they are changed in place, as the keyspace did.
+        const e = this.map.get(r.key)
+        if (e !== undefined && appliesTo(e.value, r.change))
+          this.map.set(r.key, { value: applyMutation(e.value, r.change), expiresAt: r.expiresAt })
         return
       }
     }

@@ -141,6 +141,12 @@ export const makeWal = (
         const start = s.pending.length
         s.pending.expire(key, expiresAt)
         appended(start)
+      },
+      mutate: (key, change, expiresAt) => {
+        if (s.failure !== undefined) return
+        const start = s.pending.length
+        s.pending.mutate(key, change, expiresAt)
+        appended(start)
       }
     }
 

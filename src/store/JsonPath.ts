@@ -1,8 +1,9 @@
 /**
  * Dotted paths through nested JSON objects, as Fleare's GET and JSON.* use them: `a.b.c` walks object keys
  * only (no array indices); the empty path is the document itself for reads, and the key "" for writes (Go splits
- * "" into one empty segment). Every function here is pure and iterative: stored values are immutable, so a write
- * copies the objects along the path and shares the rest, and a path of any length cannot overflow the stack.
+ * "" into one empty segment). Every function here is pure and iterative: a value is never changed here, so a
+ * write copies the objects along the path and shares the rest, and a path of any length cannot overflow the
+ * stack.
  */
 import { fail, type CommandFailed } from "../errors.js"
 import { isJsonObject, type Json, type JsonObject } from "../protocol/gojson/Json.js"

@@ -19,6 +19,7 @@ import type * as Scope from "effect/Scope"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { fail, type CommandFailed } from "../errors.js"
 import { entryBytes, type EvictionPolicy, ExpiryHeap, keyEntryBytes, makeTracker, scalarBytes } from "./Memory.js"
+import { applyMutation, appliesTo, type Mutation, mutationBytes, privateCopy } from "./Mutation.js"
 import { shardOf } from "./Shards.js"
 import type { Value } from "./Value.js"
 
@@ -81,6 +82,8 @@ export interface KeyspaceObserver {
   readonly delete: (key: string) => void
   /** `key` keeps its value and now expires at `expiresAt` (0n: never). */
   readonly expire: (key: string, expiresAt: bigint) => void
+  /** `key`'s value was changed in place by `change` and now expires at `expiresAt` (0n: never). */
+  readonly mutate: (key: string, change: Mutation, expiresAt: bigint) => void
 }
 
 /** The keyspace service. */
@@ -93,6 +96,13 @@ export interface KeyspaceShape {
    * the memory limit refuses the write.
    */
   readonly set: (key: string, value: Value, now: bigint, expiresAt?: bigint) => CommandFailed | undefined
+  /**
+   * Changes the live value of `key` in place by `change` (which must apply to it: `appliesTo`; commands check
+   * the kind first) and sets its expiry to `expiresAt` (default 0n: none, as a write clears it). O(size of the
+   * change): the value is copied only the first time it is changed after it was stored or a snapshot began.
+   * Returns a `CommandFailed` (OutOfMemoryError) when the memory limit refuses the growth.
+   */
+  readonly mutate: (key: string, change: Mutation, now: bigint, expiresAt?: bigint) => CommandFailed | undefined
   /** Removes `key`; true if it was live. */
   readonly delete: (key: string, now: bigint) => boolean
   /**
@@ -123,8 +133,9 @@ export interface KeyspaceShape {
 }
 
 /**
- * A stored entry with its bookkeeping. A new slot replaces the old one on every write (set or expire), so an
- * `Entry` a caller holds never changes under it; only the eviction counter `hits` is updated in place.
+ * A stored entry with its bookkeeping. A new slot replaces the old one on every write (set, expire or mutate), so
+ * an `Entry` a caller holds keeps its expiry; only the eviction counter `hits` is updated in place. Its value's
+ * list or map may be changed in place only while `owner` equals the keyspace's snapshot epoch (see `mutate`).
  */
 class Slot implements Entry {
   constructor(
@@ -133,7 +144,9 @@ class Slot implements Entry {
     readonly expiresAt: bigint,
     readonly shard: number,
     readonly bytes: number,
-    public hits: number
+    public hits: number,
+    /** The snapshot epoch in which the keyspace made `value` private; -1 when the caller gave it. */
+    readonly owner: number = -1
   ) {}
 }
 
@@ -310,10 +323,17 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   }
 
   // Puts a new slot for `key`, replacing `old` (its current live slot, if any), and updates every counter.
-  const store = (key: string, value: Value, expiresAt: bigint, bytes: number, old: Slot | undefined): void => {
+  const store = (
+    key: string,
+    value: Value,
+    expiresAt: bigint,
+    bytes: number,
+    old: Slot | undefined,
+    owner = -1
+  ): void => {
     const bare = bareAllowed && expiresAt === 0n ? bareOf(value) : undefined
     if (old !== undefined) {
-      const next = new Slot(key, value, expiresAt, old.shard, bytes, old.hits)
+      const next = new Slot(key, value, expiresAt, old.shard, bytes, old.hits, owner)
       map.set(key, bare ?? next)
       shardBytes[old.shard]! += bytes - old.bytes
       usedBytes += bytes - old.bytes
@@ -342,7 +362,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       return true
     }
     // Same value, same place in the eviction order: only the expiry changes.
-    const next = new Slot(key, s.value, expiresAt, s.shard, s.bytes, s.hits)
+    const next = new Slot(key, s.value, expiresAt, s.shard, s.bytes, s.hits, s.owner)
     map.set(key, next)
     if (s.expiresAt !== 0n) expiring -= 1
     scheduleExpiry(next)
@@ -350,9 +370,30 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     return true
   }
 
+  // Bumped when a snapshot begins: a snapshot may still read the values made private before it.
+  let epoch = 0
+
+  const mutate = (key: string, change: Mutation, now: bigint, expiresAt: bigint = 0n): CommandFailed | undefined => {
+    const old = live(key, now)
+    if (old === undefined || !appliesTo(old.value, change))
+      throw new Error(`keyspace: ${change.op} does not apply to key ${JSON.stringify(key)}`)
+    const delta = mutationBytes(old.value, change)
+    const bytes = old.bytes + delta
+    if (maxBytes > 0 && delta > 0 && usedBytes + delta > maxBytes) {
+      const refused = makeRoom(key, old.bytes, bytes, now)
+      if (refused !== undefined) return refused
+    }
+    // The caller of `set` may still hold the value it gave, and a snapshot the value it saw: copy once.
+    const own = old.owner === epoch ? old.value : privateCopy(old.value)
+    store(key, applyMutation(own, change), expiresAt, bytes, old, epoch)
+    observer?.mutate(key, change, expiresAt)
+    return undefined
+  }
+
   return {
     get,
     set,
+    mutate,
     delete: (key, now) => {
       const s = live(key, now)
       if (s === undefined) return false
@@ -372,6 +413,8 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     sweep,
     memory: () => ({ usedBytes, maxBytes, policy, keys: map.size, expiredKeys, evictedKeys }),
     entries: function* (now) {
+      // The caller may read the values later (a snapshot written in the background): none changes in place now.
+      epoch += 1
       for (const [key, s] of map) {
         if (typeof s !== "object") yield [key, slotOfBare(key, s)] as const
         else if (!isExpired(s, now)) yield [key, s] as const

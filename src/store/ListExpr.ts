@@ -173,51 +173,105 @@ export const equalFold = (a: string, b: string): boolean => {
 }
 
 /** Fleare's `valueEqual`: as booleans if both parse as bool, else as float64 if both parse, else as text. */
-export const valueEqual = (a: string, b: string): boolean => {
-  const ab = parseGoBool(a)
-  if (ab !== undefined) {
-    const bb = parseGoBool(b)
-    if (bb !== undefined) return ab === bb
-  }
-  const af = parseFloat64(a)
-  if (af !== undefined) {
-    const bf = parseFloat64(b)
-    // Once both are numbers the answer is the float comparison, so `NaN` never equals `NaN`.
-    if (bf !== undefined) return af === bf
-  }
-  return a === b
-}
+export const valueEqual = (a: string, b: string): boolean => rightSide(b).equal(a)
 
 /** Fleare's `match`: compares an element's `%v` text (left) with the expression's value (right). */
-export const matchText = (left: string, op: ListOp | undefined, right: string): boolean => {
-  switch (op) {
-    case ":":
-      return valueEqual(left, right)
-    case "!":
-      return !valueEqual(left, right)
-    case "~":
-      return equalFold(left, right)
-    case ">":
-    case "<":
-    case ">=":
-    case "<=": {
-      const a = parseFloat64(left)
-      const b = parseFloat64(right)
-      if (a === undefined || b === undefined) return false
-      return op === ">" ? a > b : op === "<" ? a < b : op === ">=" ? a >= b : a <= b
+export const matchText = (left: string, op: ListOp | undefined, right: string): boolean =>
+  op === undefined ? false : rightSide(right).match(left, op)
+
+/**
+ * The expression's value (the right side of every comparison), parsed once per request rather than once per
+ * element: with a long value and a long list, re-parsing it per element made LIST.FIND cost list length ×
+ * expression length.
+ */
+class RightSide {
+  readonly bool: boolean | undefined
+  readonly float: number | undefined
+  readonly ascii: boolean
+  readonly lower: string
+
+  constructor(readonly text: string) {
+    this.bool = parseGoBool(text)
+    this.float = parseFloat64(text)
+    this.ascii = ASCII.test(text)
+    this.lower = this.ascii ? text.toLowerCase() : text
+  }
+
+  /** `valueEqual(left, this.text)`. */
+  equal(left: string): boolean {
+    if (this.bool !== undefined) {
+      const lb = parseGoBool(left)
+      if (lb !== undefined) return lb === this.bool
     }
-    case undefined:
-      return false
+    if (this.float !== undefined) {
+      const lf = parseFloat64(left)
+      // Once both are numbers the answer is the float comparison, so `NaN` never equals `NaN`.
+      if (lf !== undefined) return lf === this.float
+    }
+    return left === this.text
+  }
+
+  /** `equalFold(left, this.text)`. */
+  fold(left: string): boolean {
+    if (left === this.text) return true
+    if (this.ascii && ASCII.test(left)) return left.length === this.text.length && left.toLowerCase() === this.lower
+    const points = this.points()
+    const cl = [...left]
+    if (cl.length !== points.length) return false
+    for (let i = 0; i < cl.length; i++) {
+      if (cl[i] !== points[i] && foldKey(cl[i]!) !== this.foldedAt(i)) return false
+    }
+    return true
+  }
+
+  private codePoints: ReadonlyArray<string> | undefined
+  private folded: Array<string | undefined> | undefined
+
+  // The value's code points, split once.
+  private points(): ReadonlyArray<string> {
+    return (this.codePoints ??= [...this.text])
+  }
+
+  // `foldKey` of the value's i-th code point, computed once.
+  private foldedAt(i: number): string {
+    const folded = (this.folded ??= [])
+    return (folded[i] ??= foldKey(this.points()[i]!))
+  }
+
+  /** `matchText(left, op, this.text)`. */
+  match(left: string, op: ListOp): boolean {
+    switch (op) {
+      case ":":
+        return this.equal(left)
+      case "!":
+        return !this.equal(left)
+      case "~":
+        return this.fold(left)
+      case ">":
+      case "<":
+      case ">=":
+      case "<=": {
+        const b = this.float
+        if (b === undefined) return false
+        const a = parseFloat64(left)
+        if (a === undefined) return false
+        return op === ">" ? a > b : op === "<" ? a < b : op === ">=" ? a >= b : a <= b
+      }
+    }
   }
 }
 
+const ASCII = /^[\x00-\x7f]*$/
+
+const rightSide = (text: string): RightSide => new RightSide(text)
+
 /**
- * Fleare's `getNestedValue`: walks a dotted field through objects. A missing last part is Go's nil (`<nil>`);
- * a missing or non-object middle part means "no value", and the element does not match.
+ * Fleare's `getNestedValue`: walks a dotted field (split once per request) through objects. A missing last part
+ * is Go's nil (`<nil>`); a missing or non-object middle part means "no value", and the element does not match.
  */
-const nestedText = (obj: { [key: string]: Json }, field: string): string | undefined => {
+const nestedText = (obj: { [key: string]: Json }, parts: ReadonlyArray<string>): string | undefined => {
   let v: Json = obj
-  for (const part of field.split(".")) {
+  for (const part of parts) {
     if (!isObject(v)) return undefined
     // Own properties only: `constructor` or `__proto__` must not reach Object.prototype.
     v = Object.hasOwn(v, part) ? v[part]! : null
@@ -225,23 +279,43 @@ const nestedText = (obj: { [key: string]: Json }, field: string): string | undef
   return formatGoValue(v)
 }
 
-/** Does one list element match the parsed expression? */
-export const elementMatches = (expr: ListExpr, element: Json): boolean => {
-  if (expr.op === undefined) return false
-  if (isObject(element)) {
-    if (expr.field === "") return false
-    const text = nestedText(element, expr.field)
-    return text !== undefined && matchText(text, expr.op, expr.value)
-  }
-  if (expr.field !== "") return false
-  return matchText(formatGoValue(element), expr.op, expr.value)
+/** A parsed expression ready to test elements: its field split and its value parsed once. */
+interface Compiled {
+  readonly expr: ListExpr
+  readonly op: ListOp
+  readonly parts: ReadonlyArray<string>
+  readonly right: RightSide
 }
 
-/** A predicate for `path`, parsed once. */
+const compile = (expr: ListExpr): Compiled | undefined =>
+  expr.op === undefined
+    ? undefined
+    : { expr, op: expr.op, parts: expr.field === "" ? [] : expr.field.split("."), right: rightSide(expr.value) }
+
+const compiledMatches = (c: Compiled, element: Json): boolean => {
+  if (isObject(element)) {
+    if (c.expr.field === "") return false
+    const text = nestedText(element, c.parts)
+    return text !== undefined && c.right.match(text, c.op)
+  }
+  if (c.expr.field !== "") return false
+  return c.right.match(formatGoValue(element), c.op)
+}
+
+/** Does one list element match the parsed expression? */
+export const elementMatches = (expr: ListExpr, element: Json): boolean => {
+  const c = compile(expr)
+  return c !== undefined && compiledMatches(c, element)
+}
+
+/**
+ * A predicate for `path`, parsed once: the work per element is then linear in the element's own text, and the
+ * whole match linear in the expression plus the list.
+ */
 export const compileListExpr = (path: string): ((element: Json) => boolean) => {
-  const expr = parseListExpr(path)
-  if (expr.op === undefined) return () => false
-  return (element) => elementMatches(expr, element)
+  const c = compile(parseListExpr(path))
+  if (c === undefined) return () => false
+  return (element) => compiledMatches(c, element)
 }
 
 /** The elements of `list` matching `path`, in order (LIST.FIND). */

@@ -6,57 +6,126 @@ import type { Json } from "../protocol/gojson/Json.js"
 import { utf8Length } from "../protocol/Utf8.js"
 import type { Value } from "./Value.js"
 
+// ---------------------------------------------------------------------------------------------------------------
+// The size estimate: a model of what a value costs in V8's heap (64-bit Node, no pointer compression), close
+// enough that `memory.max_size_mb` bounds the real heap within 2× for every value shape (checked against
+// `process.memoryUsage()` by test/store/MemoryEstimate.test.ts). Every figure is additive over a container's
+// parts, so a change in place (a push, a field set, an append) adjusts the estimate by its own delta.
+
 /**
- * Fixed bytes counted per entry on top of its key and value: the map slot, the entry record and its
- * bookkeeping fields on a 64-bit V8. A round figure, so the estimate stays predictable.
+ * Fixed bytes counted per entry on top of its key and value: the keyspace map's entry (about 40 bytes) and, for
+ * the entries that need them, the entry record and the value's wrapper (about 110 more). One figure for both
+ * forms, as the keyspace's bookkeeping needs: within 2× of either.
  */
-export const ENTRY_OVERHEAD_BYTES = 64
+export const ENTRY_OVERHEAD_BYTES = 80
+
+/** A string's header (map, hash, length) before its characters. */
+export const STRING_HEADER_BYTES = 16
+
+/** An array: the JSArray object and its elements store's header. */
+export const ARRAY_BYTES = 48
+
+/** A slot of an array's elements store (a pointer or an unboxed double). */
+export const SLOT_BYTES = 8
+
+/** An object's header (JSON.parse sizes an object to its properties; `{}` gets a few spare slots). */
+export const OBJECT_BYTES = 40
+
+/**
+ * Objects with up to this many properties are counted as V8 keeps small objects from JSON.parse: a slot per
+ * property, the keys and the hidden class shared with every object of the same shape. Beyond it, each property
+ * also counts its key and a dictionary entry.
+ */
+export const SMALL_OBJECT_PROPERTIES = 8
+
+/** A property of a big object beyond its value slot: its share of a dictionary entry or descriptor (key, details). */
+export const PROPERTY_BYTES = 24
+
+/** A boxed double: a number that is not a small integer, held by an object (arrays of numbers hold them unboxed). */
+export const HEAP_NUMBER_BYTES = 16
+
+/** One node of a string built by appends (a V8 cons string), until the string is flattened. */
+export const CONS_STRING_BYTES = 32
 
 /** Bytes of `s` as UTF-8. */
 export const utf8Bytes: (s: string) => number = utf8Length
 
+/** Estimated heap bytes of a string: its header and its UTF-8 bytes (additive: `a + b` counts a's and b's bytes). */
+export const stringBytes = (s: string): number => STRING_HEADER_BYTES + utf8Bytes(s)
+
+/** Is `n` a small integer, which V8 keeps in the slot itself? */
+const isSmall = (n: number): boolean => (n | 0) === n && n >= -0x40000000 && n < 0x40000000
+
+/** The part of an object's estimate owed to its property `k` holding `v` (v's own contents excluded). */
+export const propertyBytes = (k: string, v: Json, big: boolean): number =>
+  (big ? PROPERTY_BYTES + stringBytes(k) : SLOT_BYTES) + (typeof v === "number" && !isSmall(v) ? HEAP_NUMBER_BYTES : 0)
+
+/** Is an object of `n` properties counted as a big one? */
+export const isBigObject = (n: number): boolean => n > SMALL_OBJECT_PROPERTIES
+
 /**
- * Estimated bytes of a JSON value: the length of its compact JSON text, except that every number counts as 8
- * bytes (a float64) and strings count their UTF-8 bytes plus the quotes (escapes are not counted). Iterative,
- * so a deeply nested document cannot overflow the stack.
+ * Estimated heap bytes of a JSON value, not counting the slot that holds it (its container counts that): a
+ * string its header and bytes, an array 48 + 8 per element, an object 40 + 8 per property (small objects) or
+ * 24 + its key per property (big ones), 16 more for a property holding a number that is not a small integer,
+ * plus their values. Iterative, so a deeply nested document cannot overflow the stack.
  */
 export const jsonBytes = (root: Json): number => {
   let total = 0
   const stack: Array<Json> = [root]
   while (stack.length > 0) {
     const v = stack.pop()!
-    if (v === null) total += 4
-    else if (typeof v === "boolean") total += v ? 4 : 5
-    else if (typeof v === "number") total += 8
-    else if (typeof v === "string") total += utf8Bytes(v) + 2
+    if (v === null || typeof v === "boolean" || typeof v === "number") continue
+    if (typeof v === "string") total += stringBytes(v)
     else if (Array.isArray(v)) {
-      total += 2 + Math.max(0, v.length - 1)
+      total += ARRAY_BYTES + SLOT_BYTES * v.length
       for (const item of v) stack.push(item)
     } else {
       const keys = Object.keys(v)
-      total += 2 + Math.max(0, keys.length - 1)
+      const big = isBigObject(keys.length)
+      total += OBJECT_BYTES
       for (const k of keys) {
-        total += utf8Bytes(k) + 3
-        stack.push(v[k]!)
+        const x = v[k]!
+        total += propertyBytes(k, x, big)
+        stack.push(x)
       }
     }
   }
   return total
 }
 
-/** Estimated bytes of a plain text or number value: the text's UTF-8 bytes, 8 for a number (a float64). */
-export const scalarBytes = (v: string | number): number => (typeof v === "string" ? utf8Bytes(v) : 8)
+/** What adding `element` to a list adds to its estimate (its slot and its value). */
+export const listElementBytes = (element: Json): number => SLOT_BYTES + jsonBytes(element)
 
-/** Estimated bytes of a stored value: `scalarBytes` for text and numbers, `jsonBytes` for maps and lists. */
+/**
+ * What field `k` holding `v` adds to a stored map's estimate. A stored map (kind Map) is counted as a big object
+ * whatever its size: MAP.SET adds its fields one by one, which gives it a shape of its own (no hidden class
+ * shared with other objects), and V8 turns it into a dictionary once it has many.
+ */
+export const mapFieldBytes = (k: string, v: Json): number => propertyBytes(k, v, true) + jsonBytes(v)
+
+/** Estimated heap bytes of a stored map: the object and its fields (see `mapFieldBytes`). */
+export const mapBytes = (map: Readonly<Record<string, Json>>): number => {
+  let total = OBJECT_BYTES
+  for (const k of Object.keys(map)) total += mapFieldBytes(k, map[k]!)
+  return total
+}
+
+/** Estimated bytes of a plain text or number value stored under a key. */
+export const scalarBytes = (v: string | number): number => (typeof v === "string" ? stringBytes(v) : HEAP_NUMBER_BYTES)
+
+/** Estimated bytes of a stored value: `scalarBytes` for text and numbers, `jsonBytes` for lists, `mapBytes` for maps. */
 export const valueBytes = (v: Value): number => {
   switch (v.kind) {
     case "Default":
-    case "String":
     case "Number":
       return scalarBytes(v.value)
+    case "String":
+      // A string built by appends holds a cons node per append until it is flattened (see `Mutation.ts`).
+      return scalarBytes(v.value) + CONS_STRING_BYTES * (v.pieces ?? 0)
     case "JSON":
-      return utf8Bytes(v.text)
+      return stringBytes(v.text)
     case "Map":
+      return mapBytes(v.value)
     case "List":
       return jsonBytes(v.value as Json)
   }
@@ -64,12 +133,12 @@ export const valueBytes = (v: Value): number => {
 
 /**
  * The estimate the memory limit and STATUS's `total_size` use for one entry:
- * `ENTRY_OVERHEAD_BYTES + UTF-8 bytes of the key + valueBytes(value)`.
+ * `ENTRY_OVERHEAD_BYTES + stringBytes(key) + valueBytes(value)`.
  */
 export const entryBytes = (key: string, value: Value): number => keyEntryBytes(key) + valueBytes(value)
 
 /** The part of `entryBytes` that does not depend on the value: the fixed overhead and the key. */
-export const keyEntryBytes = (key: string): number => ENTRY_OVERHEAD_BYTES + utf8Bytes(key)
+export const keyEntryBytes = (key: string): number => ENTRY_OVERHEAD_BYTES + stringBytes(key)
 
 /** A min-heap by `expiresAt`: the next key to expire is always at the top. */
 export class ExpiryHeap<T extends { readonly expiresAt: bigint }> {

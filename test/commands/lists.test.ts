@@ -102,10 +102,23 @@ describe("LIST.PUSH", () => {
     ok(await c.call("LIST.PUSH", "p1"), "4")
   })
 
-  it("with no values on a missing key creates an empty list", async () => {
+  it("with no values on a missing key stores JSON null, as Fleare does (SPEC A.3)", async () => {
     ok(await c.call("LIST.PUSH", "p2"), "0")
+    ok(await c.call("GET", "p2"), "null")
+    ok(await c.call("MAP.GET", "p2", "f"), "")
+    ok(await c.call("MAP.GET", "p2"), "null")
+    ok(await c.call("LIST.GET", "p2"), "null")
     ok(await c.call("LIST.LEN", "p2"), "0")
-    ok(await c.call("LIST.GET", "p2"), "[]")
+    err(await c.call("LIST.GET", "p2", "0"), OUT_OF_RANGE)
+    // Another push of nothing keeps it null; a push of values makes it a list.
+    ok(await c.call("LIST.PUSH", "p2"), "0")
+    ok(await c.call("GET", "p2"), "null")
+    ok(await c.call("LIST.PUSH", "p2", "a"), "1")
+    ok(await c.call("GET", "p2"), '["a"]')
+    // An empty list stays an empty list.
+    ok(await c.call("LIST.SET", "p2e", "x"), "1")
+    ok(await c.call("LIST.POP", "p2e"), '"x"')
+    ok(await c.call("LIST.PUSH", "p2e"), "0")
   })
 
   it("converts a JSON array stored under another kind, and a JSON null", async () => {

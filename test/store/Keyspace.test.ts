@@ -155,21 +155,24 @@ describe("Keyspace expiry", () => {
 })
 
 describe("Keyspace byte estimate", () => {
-  it("is the overhead plus the key's and the value's bytes", () => {
-    expect(entryBytes("k1", text("x"))).toBe(ENTRY_OVERHEAD_BYTES + 3)
-    expect(entryBytes("é", { kind: "String", value: "日本" })).toBe(ENTRY_OVERHEAD_BYTES + 2 + 6)
-    expect(valueBytes({ kind: "Number", value: 1e21 })).toBe(8)
-    expect(valueBytes({ kind: "JSON", text: '{"a":1}' })).toBe(7)
-    // ["ab",1,null,true] is 18 bytes of JSON; the number counts 8 instead of 1
-    expect(valueBytes({ kind: "List", value: ["ab", 1, null, true] })).toBe(18 - 1 + 8)
-    // {"a":{"b":false}} is 17 bytes of JSON
-    expect(valueBytes({ kind: "Map", value: { a: { b: false } } })).toBe(17)
+  it("is the overhead plus the key's and the value's heap model", () => {
+    // Strings: a 16-byte header and their UTF-8 bytes.
+    expect(entryBytes("k1", text("x"))).toBe(ENTRY_OVERHEAD_BYTES + 16 + 2 + 16 + 1)
+    expect(entryBytes("é", { kind: "String", value: "日本" })).toBe(ENTRY_OVERHEAD_BYTES + 16 + 2 + 16 + 6)
+    expect(valueBytes({ kind: "String", value: "ab", pieces: 3 })).toBe(16 + 2 + 3 * 32)
+    expect(valueBytes({ kind: "Number", value: 1e21 })).toBe(16)
+    expect(valueBytes({ kind: "JSON", text: '{"a":1}' })).toBe(16 + 7)
+    // An array 48 + 8 per element; "ab" 16 + 2; numbers, null and booleans live in their slot.
+    expect(valueBytes({ kind: "List", value: ["ab", 1, 1.5, null, true] })).toBe(48 + 5 * 8 + 18)
+    // A stored map counts its key and a dictionary entry per field; a small nested object 40 + 8 per property,
+    // and 16 more for a property holding a boxed double.
+    expect(valueBytes({ kind: "Map", value: { a: { b: false, c: 0.5 } } })).toBe(40 + 24 + 17 + 40 + 8 + 8 + 16)
   })
 
   it("does not overflow the stack on a deeply nested value", () => {
     let deep: Json = []
     for (let i = 0; i < 200_000; i++) deep = [deep]
-    expect(jsonBytes(deep)).toBe(2 * 200_001)
+    expect(jsonBytes(deep)).toBe(200_001 * 48 + 200_000 * 8)
   })
 })
 
@@ -302,7 +305,7 @@ describe("values kept bare (SET strings and NUM numbers without expiry)", () => 
     ks.set("a", plain, 0n)
     ks.set("b", plain, 0n)
     expect(ks.get("a", 0n)).toEqual({ value: plain, expiresAt: 0n })
-    expect(total()).toBe(2 * ENTRY_OVERHEAD_BYTES + 2 + 2 * valueBytes(plain))
+    expect(total()).toBe(2 * (ENTRY_OVERHEAD_BYTES + 16 + 1) + 2 * valueBytes(plain))
     expect(ks.stats(0n)[shardOf("a", 2)]!.keys).toBeGreaterThan(0)
     // Bare → slot (another kind), slot → bare, bare → slot with a TTL: the estimate follows each value.
     ks.set("a", str, 0n)
