@@ -1,7 +1,7 @@
 /**
  * fleare-ts for embedding: the server as a layer, its services, the wire codec and the typed errors.
  *
- *   const server = FleareServer.layerNode.pipe(Layer.provide(ServerConfig.layer(ServerConfig.make({ server: { port: 0 } }))))
+ *   const server = FleareServer.layerNode.pipe(Layer.provide(ServerConfig.layerMake({ server: { port: 0 } })))
  */
 export { ServerConfig, type ServerConfigShape, type DeepPartial } from "./config/ServerConfig.js"
 export { loadConfig, ConfigError, type ConfigSources } from "./config/load.js"

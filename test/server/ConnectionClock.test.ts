@@ -15,7 +15,7 @@ import { Durability } from "../../src/persistence/Durability.js"
 import { makeMemoryTransport } from "../support/MemoryTransport.js"
 
 const serverWith = (patch: DeepPartial<ServerConfigShape>, sessions?: Layer.Layer<SessionStore>) => {
-  const config = ServerConfig.make(patch)
+  const config = ServerConfig.unsafeMake(patch)
   const transport = makeMemoryTransport()
   const layer = FleareServer.layer.pipe(
     Layer.provide(
