@@ -4,11 +4,13 @@
  *   const server = FleareServer.layerNode.pipe(Layer.provide(ServerConfig.layerMake({ server: { port: 0 } })))
  */
 export { ServerConfig, type ServerConfigShape, type DeepPartial } from "./config/ServerConfig.js"
-export { loadConfig, ConfigError, type ConfigSources } from "./config/load.js"
+export { loadConfig, type ConfigSources } from "./config/load.js"
+export { ConfigError } from "./config/ConfigError.js"
 export * from "./errors.js"
 export { FleareServer, type FleareServerShape } from "./server/Server.js"
 export { Transport, TransportError, type Conn, type TransportShape, type ListenAddress } from "./server/Transport.js"
 export { makeNodeTransport, NodeTransportLayer } from "./server/NodeTransport.js"
+export { MemoryTransport, MemoryLink, type MemoryLinkShape } from "./server/MemoryTransport.js"
 export { SessionStore, type SessionStoreShape } from "./session/SessionStore.js"
 export { Accounts, type AccountsShape } from "./session/Accounts.js"
 export { hashPassword, verifyPassword } from "./session/Password.js"
