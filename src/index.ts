@@ -3,6 +3,7 @@
  *
  *   const server = FleareServer.layerNode.pipe(Layer.provide(ServerConfig.layerMake({ server: { port: 0 } })))
  */
+import "./effectVersion.js"
 export { ServerConfig, type ServerConfigShape, type DeepPartial } from "./config/ServerConfig.js"
 export { loadConfig, type ConfigSources } from "./config/load.js"
 export { ConfigError } from "./config/ConfigError.js"
@@ -32,5 +33,7 @@ export { allCommands, lookupCommand } from "./commands/registry.js"
 export { Durability, DurabilityError, type DurabilityShape } from "./persistence/Durability.js"
 export * as Persistence from "./persistence/Persistence.js"
 export { VERSION } from "./version.js"
+/** The Effect-native client, also under `Client` (`Client.FleareClient`). */
+export { FleareClient, type FleareClientConfig, type FleareClientShape } from "./client/FleareClient.js"
 /** The Effect-native client (and its promise facade), as a namespace: `Client.FleareClient`, `Client.createClient`. */
 export * as Client from "./client/index.js"

@@ -300,6 +300,15 @@ export class FleareClient extends Context.Tag("fleare/FleareClient")<FleareClien
   ): Layer.Layer<FleareClient, ConnectionError | Unauthorized> => Layer.scoped(FleareClient, make(config))
 
   /**
+   * A client whose configuration is computed by an Effect, e.g. from a server started in the same app on port 0:
+   * `FleareClient.layerEffect(Effect.map(FleareServer, (s) => ({ port: s.address.port })))`.
+   */
+  static layerEffect = <E, R>(
+    config: Effect.Effect<Partial<FleareClientConfig>, E, R>
+  ): Layer.Layer<FleareClient, E | ConnectionError | Unauthorized, R> =>
+    Layer.scoped(FleareClient, Effect.flatMap(config, make))
+
+  /**
    * A client of the in-memory server of `FleareServer.layerTest` (no socket): the same client, connected
    * through the `MemoryLink` that layer provides. Credentials default to the embedded `root`/`root`.
    */
