@@ -15,12 +15,16 @@ const newest = (dir) =>
     0
   )
 
-/** Imports `entry` (e.g. "cli/main") and returns the module. */
+/**
+ * Imports `entry` (e.g. "cli/main") and returns the module. First the Effect version check (effectVersion.js,
+ * which loads nothing from Effect): on Effect 4 it exits with a message saying what to install.
+ */
 export const launch = async (entry) => {
   const built = join(root, "dist", `${entry}.js`)
   const sources = join(root, "src")
   // A published package has no src/: dist is all there is.
   const fresh = existsSync(built) && (!existsSync(sources) || statSync(built).mtimeMs >= newest(sources))
+  let load = (name) => import(pathToFileURL(join(root, "dist", `${name}.js`)).href)
   if (!fresh) {
     let tsx
     try {
@@ -30,12 +34,17 @@ export const launch = async (entry) => {
     }
     if (tsx !== undefined) {
       tsx.register()
-      return import(pathToFileURL(join(sources, `${entry}.ts`)).href)
-    }
-    if (!existsSync(built)) {
+      load = (name) => import(pathToFileURL(join(sources, `${name}.ts`)).href)
+    } else if (!existsSync(built)) {
       process.stderr.write(`fleare-ts: ${built} is missing; run \`npm run build\` in ${root}\n`)
       process.exit(1)
     }
   }
-  return import(pathToFileURL(built).href)
+  try {
+    await load("effectVersion")
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`)
+    process.exit(1)
+  }
+  return load(entry)
 }

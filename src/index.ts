@@ -3,7 +3,6 @@
  *
  *   const server = FleareServer.layerNode.pipe(Layer.provide(ServerConfig.layerMake({ server: { port: 0 } })))
  */
-import "./effectVersion.js"
 export { ServerConfig, type ServerConfigShape, type DeepPartial } from "./config/ServerConfig.js"
 export { loadConfig, type ConfigSources } from "./config/load.js"
 export { ConfigError } from "./config/ConfigError.js"

@@ -9,8 +9,6 @@
  * gracefully (stop accepting, answer in-flight requests, flush and close the log, exit 0); a second one exits at
  * once. Flags are parsed with node:util (not @effect/cli) to keep the server's resident memory small.
  */
-// First: a clear error on an unsupported Effect version before anything else loads.
-import "./effectVersion.js"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Console from "effect/Console"

@@ -11,8 +11,6 @@
  * answered `Error` (or the credentials were refused), 2 when the server could not be reached or the flags are
  * wrong, 130 when the password prompt was cancelled.
  */
-// First: a clear error on an unsupported Effect version before anything else loads.
-import "../effectVersion.js"
 import * as os from "node:os"
 import * as path from "node:path"
 // Subpath imports: the package index would also load the HTTP client and server (undici), slowing every start.

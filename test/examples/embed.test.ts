@@ -70,12 +70,13 @@ describe("examples/embed against the packed package", () => {
   let work: string
   let app: string
   let packedFiles: Array<string>
+  let pkg: string
 
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "fleare-embed-"))
     // The package as `npm pack` makes it, built into a staging copy so this test never rewrites the checkout's
     // dist/ (other tests may be running its bins).
-    const pkg = path.join(work, "pkg")
+    pkg = path.join(work, "pkg")
     fs.mkdirSync(pkg)
     for (const f of ["package.json", "README.md"]) fs.copyFileSync(path.join(root, f), path.join(pkg, f))
     fs.cpSync(path.join(root, "bin"), path.join(pkg, "bin"), { recursive: true })
@@ -145,6 +146,22 @@ describe("examples/embed against the packed package", () => {
     const { stdout } = await sh(app, process.execPath, [path.join(app, "node_modules/vitest/vitest.mjs"), "run"])
     expect(stdout).toContain("2 passed")
   }, 120_000)
+
+  it("on Effect 4 (an install that skipped the peer check) a bin exits at once saying what to install", async () => {
+    const host = path.join(work, "effect4")
+    fs.mkdirSync(path.join(host, "node_modules", "effect"), { recursive: true })
+    fs.writeFileSync(
+      path.join(host, "node_modules", "effect", "package.json"),
+      JSON.stringify({ name: "effect", version: "4.1.5" })
+    )
+    fs.cpSync(pkg, path.join(host, "node_modules", "fleare-ts"), { recursive: true })
+    const r = await sh(host, process.execPath, ["node_modules/fleare-ts/bin/fleare-cli", "--help"]).catch(
+      (e: Error) => e.message
+    )
+    expect(r).toContain(
+      "fleare-ts needs effect 3.x, but this app has effect 4.1.5. Install a 3.x version beside it (npm install effect@^3"
+    )
+  })
 
   it("the bins run from the built JS, with no TypeScript loader installed", async () => {
     const bin = (name: string) => path.join(app, "node_modules", ".bin", name)
