@@ -9,7 +9,7 @@
  * The build and the install take most of the time (npm installs from its cache after the first run); every step
  * has a time limit, and the temporary directory is removed at the end.
  */
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -169,4 +169,35 @@ describe("examples/embed against the packed package", () => {
     expect((await sh(app, bin("fleare-cli"), ["version"], 30_000)).stdout).toMatch(/^fleare-cli\nVersion: v/)
     expect((await sh(app, bin("fleare-benchmark"), ["--help"], 30_000)).stdout).toContain("usage: fleare-benchmark")
   }, 120_000)
+
+  it("fleare-server serves: it logs where it listens, and stops on SIGTERM", async () => {
+    const child = spawn(path.join(app, "node_modules", ".bin", "fleare-server"), ["--port", "0"], {
+      cwd: app,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    try {
+      let out = ""
+      const listening = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "listening on" line:\n${out}`)), 60_000)
+        const onData = (d: Buffer) => {
+          out += d.toString()
+          const m = /listening on (127\.0\.0\.1:\d+)/.exec(out)
+          if (m !== null) {
+            clearTimeout(timer)
+            resolve(m[1]!)
+          }
+        }
+        child.stdout.on("data", onData)
+        child.stderr.on("data", onData)
+      })
+      expect(listening).toMatch(/^127\.0\.0\.1:[1-9]\d*$/)
+      const code = await new Promise<number | null>((resolve) => {
+        child.once("close", resolve)
+        child.kill("SIGTERM")
+      })
+      expect(code).toBe(0)
+    } finally {
+      child.kill("SIGKILL")
+    }
+  }, 90_000)
 })
