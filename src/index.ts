@@ -1,7 +1,10 @@
 /**
- * fleare-ts for embedding: the server as a layer, its services, the wire codec and the typed errors.
+ * fleare-ts for embedding: the server as a layer, its services, the Effect client, the wire codec and the typed
+ * errors (the package's entry point; README "Embedding" and examples/embed show it in use).
  *
  *   const server = FleareServer.layerNode.pipe(Layer.provide(ServerConfig.layerMake({ server: { port: 0 } })))
+ *   // in tests, with no socket, under TestClock:
+ *   const app = FleareClient.layerTest().pipe(Layer.provideMerge(FleareServer.layerTest()))
  */
 export { ServerConfig, type ServerConfigShape, type DeepPartial } from "./config/ServerConfig.js"
 export { loadConfig, type ConfigSources } from "./config/load.js"
