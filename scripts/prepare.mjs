@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `prepare` (run by npm install, npm ci, npm pack, and npx on first use in a clone): builds dist/ with tsc
-// (JavaScript and type declarations, `npm run build`) unless it is already up to date, i.e. dist/index.d.ts is
-// at least as new as every file in src/ (tsc writes every output at once; `npm start`'s esbuild pass writes
-// only .js files, so the declarations are the mark of a full build).
+// `prepare` (run by npm install, npm ci, npm pack, and npx on first use in a clone): builds dist/ as
+// `npm run build` does (tsc: JavaScript and type declarations; then scripts/entry.mjs: dist/entry.js) unless it
+// is already up to date, i.e. dist/entry.js exists and dist/index.d.ts is at least as new as every file in src/
+// (tsc writes every output at once; `npm start`'s esbuild pass writes only .js files, so the declarations are
+// the mark of a full build).
 import { spawnSync } from "node:child_process"
 import { existsSync, readdirSync, statSync } from "node:fs"
 import { createRequire } from "node:module"
@@ -16,10 +17,11 @@ const newest = (dir) =>
     0
   )
 const mark = join(root, "dist", "index.d.ts")
-if (existsSync(mark) && statSync(mark).mtimeMs >= newest(join(root, "src"))) {
+const entry = join(root, "dist", "entry.js")
+if (existsSync(entry) && existsSync(mark) && statSync(mark).mtimeMs >= newest(join(root, "src"))) {
   console.log("dist/ is up to date")
 } else {
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
-  const r = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" })
-  process.exitCode = r.status ?? 1
+  const run = (args) => spawnSync(process.execPath, args, { cwd: root, stdio: "inherit" }).status ?? 1
+  process.exitCode = run([tsc, "-p", "tsconfig.build.json"]) || run([join(root, "scripts", "entry.mjs")])
 }

@@ -2,9 +2,10 @@
  * Refuses to load on a major version of Effect other than 3, with a message saying what to install. Effect and
  * its platform packages are peer dependencies (the host app's single copy is used). npm refuses to install this
  * package beside Effect 4 (the peer ranges end below 4); this module is for installs that skip the peer check
- * (`--force`, `--legacy-peer-deps`). It imports nothing from Effect, so it loads where the rest cannot: the bin
- * launcher (bin/launch.mjs) imports it before a program, which on Effect 4 would otherwise die on a missing
- * module (`effect/Either`) with no word about versions.
+ * (`--force`, `--legacy-peer-deps`). It imports nothing from Effect, so it loads where the rest cannot: the
+ * package's entry (dist/entry.js, written by scripts/entry.mjs) and the bin launcher (bin/launch.mjs) run it
+ * before loading anything else, which on Effect 4 would fail on a missing module (`effect/Either`) with no word
+ * about versions.
  */
 import { createRequire } from "node:module"
 

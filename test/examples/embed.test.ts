@@ -71,17 +71,23 @@ describe("examples/embed against the packed package", () => {
   let app: string
   let packedFiles: Array<string>
   let pkg: string
+  let stage: string
 
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "fleare-embed-"))
-    // The package as `npm pack` makes it, built into a staging copy so this test never rewrites the checkout's
-    // dist/ (other tests may be running its bins).
-    pkg = path.join(work, "pkg")
+    // The package as `npm pack` makes it, built as `npm run build` does into a staging copy, so this test never
+    // rewrites the checkout's dist/ (other tests may be running its bins). The copy sits under the checkout's
+    // node_modules/.cache so that scripts/entry.mjs, which loads the built index.js, finds Effect.
+    const cache = path.join(root, "node_modules", ".cache")
+    fs.mkdirSync(cache, { recursive: true })
+    stage = fs.mkdtempSync(path.join(cache, "fleare-embed-"))
+    pkg = path.join(stage, "pkg")
     fs.mkdirSync(pkg)
     for (const f of ["package.json", "README.md"]) fs.copyFileSync(path.join(root, f), path.join(pkg, f))
     fs.cpSync(path.join(root, "bin"), path.join(pkg, "bin"), { recursive: true })
     const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc")
     await sh(root, process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", path.join(pkg, "dist")])
+    await sh(root, process.execPath, [path.join(root, "scripts", "entry.mjs"), path.join(pkg, "dist")])
     const packed = await sh(pkg, "npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", work])
     const info = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>
     packedFiles = info[0]!.files.map((f) => f.path)
@@ -102,6 +108,7 @@ describe("examples/embed against the packed package", () => {
 
   afterAll(() => {
     if (work !== undefined) fs.rmSync(work, { recursive: true, force: true })
+    if (stage !== undefined) fs.rmSync(stage, { recursive: true, force: true })
   })
 
   it("the host Effect differs from the development pin and lies in the peer range", () => {
@@ -117,7 +124,14 @@ describe("examples/embed against the packed package", () => {
   })
 
   it("ships built JS and type declarations, the bins, and no sources, tests or source maps", () => {
-    for (const f of ["dist/index.js", "dist/index.d.ts", "dist/main.js", "dist/cli/main.js", "dist/bench/cli.js"])
+    for (const f of [
+      "dist/entry.js",
+      "dist/index.js",
+      "dist/index.d.ts",
+      "dist/main.js",
+      "dist/cli/main.js",
+      "dist/bench/cli.js"
+    ])
       expect(packedFiles).toContain(f)
     for (const f of ["bin/fleare-server", "bin/fleare-cli", "bin/fleare-benchmark", "bin/launch.mjs", "README.md"])
       expect(packedFiles).toContain(f)
@@ -147,7 +161,7 @@ describe("examples/embed against the packed package", () => {
     expect(stdout).toContain("2 passed")
   }, 120_000)
 
-  it("on Effect 4 (an install that skipped the peer check) a bin exits at once saying what to install", async () => {
+  it("on Effect 4 (an install that skipped the peer check) a bin exits and an import throws, saying what to install", async () => {
     const host = path.join(work, "effect4")
     fs.mkdirSync(path.join(host, "node_modules", "effect"), { recursive: true })
     fs.writeFileSync(
@@ -161,6 +175,13 @@ describe("examples/embed against the packed package", () => {
     expect(r).toContain(
       "fleare-ts needs effect 3.x, but this app has effect 4.1.5. Install a 3.x version beside it (npm install effect@^3"
     )
+    // And an import of the package throws the same Error (the entry checks before loading anything of Effect).
+    const imported = await sh(host, process.execPath, [
+      "--input-type=module",
+      "-e",
+      `import("fleare-ts").then(() => console.log("loaded"), (e) => console.log(e.message))`
+    ])
+    expect(imported.stdout).toMatch(/^fleare-ts needs effect 3\.x, but this app has effect 4\.1\.5\. /)
   })
 
   it("the bins run from the built JS, with no TypeScript loader installed", async () => {
