@@ -1,14 +1,19 @@
 /**
- * fleare-ts for embedding: the server as a layer, its services, the wire codec and the typed errors.
+ * fleare-ts for embedding: the server as a layer, its services, the Effect client, the wire codec and the typed
+ * errors (the package's entry point; README "Embedding" and examples/embed show it in use).
  *
- *   const server = FleareServer.layerNode.pipe(Layer.provide(ServerConfig.layer(ServerConfig.make({ server: { port: 0 } }))))
+ *   const server = FleareServer.layerNode.pipe(Layer.provide(ServerConfig.layerMake({ server: { port: 0 } })))
+ *   // in tests, with no socket, under TestClock:
+ *   const app = FleareClient.layerTest().pipe(Layer.provideMerge(FleareServer.layerTest()))
  */
 export { ServerConfig, type ServerConfigShape, type DeepPartial } from "./config/ServerConfig.js"
-export { loadConfig, ConfigError, type ConfigSources } from "./config/load.js"
+export { loadConfig, type ConfigSources } from "./config/load.js"
+export { ConfigError } from "./config/ConfigError.js"
 export * from "./errors.js"
 export { FleareServer, type FleareServerShape } from "./server/Server.js"
 export { Transport, TransportError, type Conn, type TransportShape, type ListenAddress } from "./server/Transport.js"
 export { makeNodeTransport, NodeTransportLayer } from "./server/NodeTransport.js"
+export { MemoryTransport, MemoryLink, type MemoryLinkShape } from "./server/MemoryTransport.js"
 export { SessionStore, type SessionStoreShape } from "./session/SessionStore.js"
 export { Accounts, type AccountsShape } from "./session/Accounts.js"
 export { hashPassword, verifyPassword } from "./session/Password.js"
@@ -35,5 +40,7 @@ export { VERSION } from "./version.js"
 export { MetricsServer, type MetricsServerOptions } from "./ops/HttpServer.js"
 export { Ops, OpsState, type Phase } from "./ops/Ops.js"
 export { counters } from "./ops/Counters.js"
+/** The Effect-native client, also under `Client` (`Client.FleareClient`). */
+export { FleareClient, type FleareClientConfig, type FleareClientShape } from "./client/FleareClient.js"
 /** The Effect-native client (and its promise facade), as a namespace: `Client.FleareClient`, `Client.createClient`. */
 export * as Client from "./client/index.js"

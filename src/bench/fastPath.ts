@@ -45,7 +45,7 @@ const program = (set: boolean) =>
           Layer.succeed(Durability, Durability.none)
         )
       ),
-      Layer.provide(ServerConfig.layer(ServerConfig.make({ server: { port: 0 } })))
+      Layer.provide(ServerConfig.layer(ServerConfig.unsafeMake({ server: { port: 0 } })))
     )
     return yield* Effect.scoped(
       Effect.gen(function* () {

@@ -44,12 +44,15 @@ export type WorkerMessage =
   | { readonly type: "result"; readonly result: LoadResult }
 
 /**
- * A worker thread's entry: registers tsx in the thread, then loads worker.ts. (Node 20 does not apply an
- * `--import tsx` given in a worker's execArgv to the worker's own entry module.)
+ * A worker thread's entry. Built (dist/bench/*.js, as the installed bin runs): worker.js itself. From source
+ * (under tsx): registers tsx in the thread, then loads worker.ts (Node 20 does not apply an `--import tsx`
+ * given in a worker's execArgv to the worker's own entry module).
  */
 const workerBootstrap = (): string =>
-  `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))})` +
-  `.then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL("./worker.ts", import.meta.url).href)}) })`
+  import.meta.url.endsWith(".ts")
+    ? `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))})` +
+      `.then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL("./worker.ts", import.meta.url).href)}) })`
+    : `import(${JSON.stringify(new URL("./worker.js", import.meta.url).href)})`
 
 /**
  * Runs one test. With `workers` > 1 the connections (and the request budget, and a sequential key range) are

@@ -15,7 +15,13 @@ export type Step =
   | { readonly _tag: "Exit" }
   | { readonly _tag: "Help"; readonly topic: string | undefined }
   | { readonly _tag: "Invalid"; readonly message: string }
-  | { readonly _tag: "Send"; readonly command: string; readonly args: ReadonlyArray<string> }
+  | {
+      readonly _tag: "Send"
+      readonly command: string
+      readonly args: ReadonlyArray<string>
+      /** Printed after an `Error` reply: a likely cause on the client's side (e.g. quoting). */
+      readonly hint?: string
+    }
   /** `subscribe <topic>`: only as the one command of `fleare-cli subscribe <topic>` (it streams until Ctrl-C). */
   | { readonly _tag: "Subscribe"; readonly topic: string }
 
@@ -37,10 +43,33 @@ export const stepOfLine = (line: string): Step => {
   const trimmed = line.trim()
   if (trimmed === "" || trimmed.startsWith("#")) return { _tag: "Nothing" }
   const split = splitWords(trimmed)
-  return split._tag === "Invalid" ? { _tag: "Invalid", message: split.message } : stepOfWords(split.words)
+  if (split._tag === "Invalid") return { _tag: "Invalid", message: split.message }
+  const step = stepOfWords(split.words)
+  const hint = step._tag === "Send" ? quotingHint(trimmed, split.words) : undefined
+  return hint === undefined || step._tag !== "Send" ? step : { ...step, hint }
 }
 
 const SUBSCRIBE_HINT = "subscribe runs on its own: `fleare-cli subscribe <topic>` prints its messages until Ctrl-C"
+
+const parsesAsJson = (text: string): boolean => {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A hint for JSON typed without quotes around it: the line is split like a shell's, so the double quotes of
+ * `{"x":[1,2]}` are removed and the server gets `{x:[1,2]}`. Given when an argument looks like a JSON object or
+ * array but does not parse, while the line as typed has double quotes.
+ */
+export const quotingHint = (line: string, words: ReadonlyArray<string>): string | undefined =>
+  line.includes('"') && words.slice(1).some((w) => /^\s*[[{]/.test(w) && !parsesAsJson(w))
+    ? "hint: the line is split like a shell's, which removed the double quotes from the JSON; " +
+      `wrap JSON in single quotes: json.set doc '{"x":[1,2]}'`
+    : undefined
 
 /** Where a mode's output goes. */
 export interface Printer {
@@ -50,6 +79,8 @@ export interface Printer {
   readonly error: (message: string) => void
   /** Help text. */
   readonly info: (text: string) => void
+  /** A hint about a failure just printed (where failures go, with no `Error` prefix). */
+  readonly hint: (text: string) => void
 }
 
 /** A printer: `out` for results, `err` for failures; `json` prints results raw, with no `Ok`/`Error`. */
@@ -67,7 +98,8 @@ export const makePrinter = (options: {
         ? out(json ? r.result : formatOk(r.result, outPalette))
         : err(json ? r.result.replace(/\n$/, "") : formatError(r.result, errPalette)),
     error: (message) => err(json ? message : formatError(message, errPalette)),
-    info: out
+    info: out,
+    hint: err
   }
 }
 
@@ -112,7 +144,9 @@ export const execute = (send: Send, step: Step, printer: Printer): Effect.Effect
       return send(step.command, ...step.args).pipe(
         Effect.map((reply): Outcome => {
           printer.reply(reply)
-          return reply.status === "Ok" ? "ok" : "error"
+          if (reply.status === "Ok") return "ok"
+          if (step.hint !== undefined) printer.hint(step.hint)
+          return "error"
         }),
         Effect.catchAll((e) =>
           Effect.sync((): Outcome => {

@@ -17,11 +17,17 @@ export const localCommands: ReadonlyArray<HelpEntry> = [
   { name: "EXIT", syntax: "EXIT", summary: "Closes the connection and leaves the client (also Ctrl-D)." }
 ]
 
-const serverCommands: ReadonlyArray<HelpEntry> = allCommands.map(({ name, syntax, summary }) => ({
-  name,
-  syntax,
-  summary
-}))
+/** AUTH is answered by the connection, not the command table; fleare-cli sends it when it connects (-u, -p). */
+const auth: HelpEntry = {
+  name: "AUTH",
+  syntax: "AUTH <username> <password>",
+  summary: "Authenticates the connection (fleare-cli does it on connecting, from -u and -p); again: as another user."
+}
+
+const serverCommands: ReadonlyArray<HelpEntry> = [
+  auth,
+  ...allCommands.map(({ name, syntax, summary }) => ({ name, syntax, summary }))
+]
 
 const everything: ReadonlyArray<HelpEntry> = [...serverCommands, ...localCommands]
 

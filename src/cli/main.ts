@@ -7,63 +7,28 @@
  *   fleare-cli version
  *
  * The password may come from `FLEARE_PASSWORD` instead of `-p`, or be typed at a hidden prompt when only `-u`
- * is given on a terminal, so it stays out of shell history. Exit status: 0 when every command answered `Ok`,
- * 1 when one answered `Error` (or the credentials were refused), 2 when the server could not be reached, 130
- * when the password prompt was cancelled.
+ * is given on a terminal, so it stays out of shell history. Flags and `--help` are in `flags.ts` (parsed by
+ * hand: no CLI framework to load at start). Exit status: 0 when every command answered `Ok`, 1 when one
+ * answered `Error` (or the credentials were refused), 2 when the server could not be reached or the flags are
+ * wrong, 130 when the password prompt was cancelled.
  */
 import * as os from "node:os"
 import * as path from "node:path"
-import { Args, Command, Options } from "@effect/cli"
 // Subpath imports: the package index would also load the HTTP client and server (undici), slowing every start.
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as Config from "effect/Config"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { addressLabel } from "../client/Connection.js"
-import { errorMessage } from "../client/errors.js"
+import { errorMessage, type ClientError } from "../client/errors.js"
 import { make as makeClient } from "../client/FleareClient.js"
 import { VERSION } from "../version.js"
 import { askPassword } from "./askPassword.js"
 import { execute, makePrinter, type Send, stepOfWords } from "./execute.js"
+import { type CliFlags, parseCliArgs, USAGE } from "./flags.js"
 import { colors, formatError, formatOk, noColors, type Palette } from "./format.js"
 import { runLines } from "./repl.js"
 import { printSubscription } from "./subscribe.js"
-
-const host = Options.text("host").pipe(
-  Options.withDescription("server address (default 127.0.0.1)"),
-  Options.withDefault("127.0.0.1")
-)
-const port = Options.integer("port").pipe(
-  Options.withDescription("server port (default 9219)"),
-  Options.withDefault(9219)
-)
-const user = Options.text("user").pipe(
-  Options.withAlias("u"),
-  Options.withDescription("user name for AUTH (with no password given, it is asked for on a terminal)"),
-  Options.withDefault("")
-)
-const password = Options.redacted("password").pipe(
-  Options.withAlias("p"),
-  Options.withDescription("password for AUTH (default: the FLEARE_PASSWORD environment variable)"),
-  Options.withFallbackConfig(Config.redacted("FLEARE_PASSWORD")),
-  Options.optional
-)
-const json = Options.boolean("json").pipe(
-  Options.withDescription("print results as the server sent them: no Ok/Error, no pretty-printing, no colour")
-)
-const interactive = Options.boolean("interactive").pipe(
-  Options.withAlias("i"),
-  Options.withDescription("show the prompt even when stdin is not a terminal")
-)
-const words = Args.text({ name: "command" }).pipe(
-  Args.repeated,
-  Args.withDescription(
-    "a command and its arguments to run once (`help` lists them); without one: a prompt, or one command per stdin line"
-  )
-)
 
 const paletteFor = (stream: NodeJS.WriteStream, raw: boolean): Palette =>
   !raw && stream.isTTY === true && process.env["NO_COLOR"] === undefined ? colors : noColors
@@ -77,7 +42,19 @@ const writeLine =
 /** For steps that never reach the server (`help`, `exit`) run before connecting. */
 const offline: Send = () => Effect.die("not connected")
 
-const main = Command.make("fleare-cli", { host, port, user, password, json, interactive, words }, (flags) =>
+/**
+ * A hint after refused credentials that were incomplete: no user (`-u`) or no password (`-p`, FLEARE_PASSWORD,
+ * or the prompt, which only a terminal gets). Undefined when both were given (then they were just wrong).
+ */
+const credentialsHint = (user: string, password: string): string | undefined =>
+  user === ""
+    ? "hint: no user was given: pass -u USER (the password with -p PASSWORD, FLEARE_PASSWORD, or at the prompt)"
+    : password === ""
+      ? "hint: no password was given: pass -p PASSWORD or set FLEARE_PASSWORD (on a terminal, -u alone asks for it)"
+      : undefined
+
+/** Runs the client with `flags`; the exit status. */
+const run = (flags: CliFlags): Effect.Effect<number> =>
   Effect.gen(function* () {
     const outPalette = paletteFor(process.stdout, flags.json)
     const errPalette = paletteFor(process.stderr, flags.json)
@@ -96,11 +73,13 @@ const main = Command.make("fleare-cli", { host, port, user, password, json, inte
     }
     const prompting = flags.interactive || (oneShot === undefined && process.stdin.isTTY === true)
     // A user with no password given: ask for it on the terminal (never echoed, never in shell history).
-    const secret = Option.isSome(flags.password)
-      ? Option.some(Redacted.value(flags.password.value))
-      : flags.user !== "" && process.stdin.isTTY === true
-        ? yield* Effect.option(askPassword("Password: ", process.stdin, process.stderr))
-        : Option.some("")
+    const given = flags.password ?? process.env["FLEARE_PASSWORD"]
+    const secret: Option.Option<string> =
+      given !== undefined
+        ? Option.some(given)
+        : flags.user !== "" && process.stdin.isTTY === true
+          ? yield* Effect.option(askPassword("Password: ", process.stdin, process.stderr))
+          : Option.some("")
     if (Option.isNone(secret)) return 130
 
     return yield* Effect.scoped(
@@ -154,23 +133,38 @@ const main = Command.make("fleare-cli", { host, port, user, password, json, inte
         })
       })
     ).pipe(
-      Effect.catchAll((e) =>
+      Effect.catchAll((e: ClientError) =>
         Effect.sync(() => {
           process.stderr.write(formatError(errorMessage(e), errPalette) + "\n")
+          const hint =
+            e._tag === "Unauthorized" && e.reason === "AuthFailed"
+              ? credentialsHint(flags.user, secret.value)
+              : undefined
+          if (hint !== undefined) process.stderr.write(hint + "\n")
           // Refused credentials are a command error (Fleare's CLI exits 1 too); an unreachable server is 2.
           return e._tag === "ConnectionError" ? 2 : 1
         })
       )
     )
-  }).pipe(
-    Effect.map((code) => {
-      process.exitCode = code
-    })
-  )
-)
+  })
 
-const version = Command.make("version", {}, () => Console.log(`fleare-cli\nVersion: v${VERSION}`))
+const main = (argv: ReadonlyArray<string>): Effect.Effect<void> => {
+  const request = parseCliArgs(argv)
+  switch (request._tag) {
+    case "Help":
+      return Effect.sync(() => void process.stdout.write(USAGE + "\n"))
+    case "Version":
+      return Effect.sync(() => void process.stdout.write(`fleare-cli\nVersion: v${VERSION}\n`))
+    case "Invalid":
+      return Effect.sync(() => {
+        process.stderr.write(`fleare-cli: ${request.message} (fleare-cli --help for the options)\n`)
+        process.exitCode = 2
+      })
+    case "Run":
+      return Effect.map(run(request.flags), (code) => {
+        process.exitCode = code
+      })
+  }
+}
 
-const cli = Command.run(main.pipe(Command.withSubcommands([version])), { name: "fleare-cli", version: `v${VERSION}` })
-
-cli(process.argv).pipe(Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disableErrorReporting: true }))
+NodeRuntime.runMain(main(process.argv.slice(2)), { disableErrorReporting: true })

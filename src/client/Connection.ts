@@ -7,6 +7,7 @@
  * (connect and authenticate) and `request`, whose interruption abandons the reply slot without desyncing.
  */
 import * as net from "node:net"
+import type { Duplex } from "node:stream"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { FrameDecoder } from "../protocol/Frame.js"
@@ -26,8 +27,16 @@ type Waiter = (outcome: Reply | ConnectionError) => void
 
 const abandoned: Waiter = () => {}
 
+/**
+ * Opens a byte stream to the server (`label` names it in messages). The default dials TCP to host:port;
+ * `FleareServer.layerTest` gives one that connects in memory.
+ */
+export type Dialer = (label: string) => Effect.Effect<Duplex, ConnectionError>
+
 /** Where to connect and as whom. */
 export interface ConnectOptions {
+  /** How to open the stream; undefined: TCP to `host`:`port`. */
+  readonly dial?: Dialer | undefined
   readonly host: string
   readonly port: number
   readonly user: string
@@ -60,7 +69,7 @@ export class WireConnection {
   private closedBy: ConnectionError | undefined
 
   constructor(
-    private readonly socket: net.Socket,
+    private readonly socket: Duplex,
     private readonly label: string,
     maxFrameBytes: number
   ) {
@@ -182,7 +191,7 @@ export const request = (
   })
 
 /** Opens a TCP connection (no AUTH yet). */
-const dial = (options: ConnectOptions, label: string): Effect.Effect<WireConnection, ConnectionError> =>
+const dialTcp = (options: ConnectOptions, label: string): Effect.Effect<WireConnection, ConnectionError> =>
   Effect.async<WireConnection, ConnectionError>((resume) => {
     const socket = net.connect({ host: options.host, port: options.port, noDelay: true })
     const onError = (e: Error) =>
@@ -212,7 +221,11 @@ export const open = (options: ConnectOptions): Effect.Effect<WireConnection, Con
   const label = addressLabel(options.host, options.port)
   return Effect.uninterruptibleMask((restore) =>
     Effect.gen(function* () {
-      const conn = yield* restore(dial(options, label))
+      const conn = yield* restore(
+        options.dial === undefined
+          ? dialTcp(options, label)
+          : Effect.map(options.dial(label), (stream) => new WireConnection(stream, label, options.maxFrameBytes))
+      )
       const reply = yield* restore(request(conn, "auth", [options.user, options.password])).pipe(
         Effect.onInterrupt(() => Effect.sync(() => conn.close()))
       )

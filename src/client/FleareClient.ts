@@ -20,8 +20,9 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
-import type { Reply } from "./Connection.js"
-import { type ClientError, type ConnectionError, FleareError, replyError, type Unauthorized } from "./errors.js"
+import { MemoryLink } from "../server/MemoryTransport.js"
+import type { Dialer, Reply } from "./Connection.js"
+import { type ClientError, ConnectionError, FleareError, replyError, type Unauthorized } from "./errors.js"
 import { makePool } from "./Pool.js"
 import { type PushMessage, subscribe, type SubscribeOptions } from "./Subscriber.js"
 
@@ -39,6 +40,11 @@ export interface FleareClientConfig {
   readonly reconnect: Schedule.Schedule<unknown, unknown>
   /** Largest reply accepted. Default 512 MiB. */
   readonly maxFrameBytes: number
+  /**
+   * How to open a connection; undefined (the default): TCP to `host`:`port`. `FleareClient.layerTest` sets it
+   * to the in-memory server's `MemoryLink`.
+   */
+  readonly dial: Dialer | undefined
 }
 
 /** The default reconnect policy: exponential backoff from 50 ms, capped at 1 s per wait, 10 attempts. */
@@ -55,7 +61,8 @@ const defaults: FleareClientConfig = {
   poolSize: 4,
   connectTimeout: Duration.seconds(10),
   reconnect: defaultReconnect,
-  maxFrameBytes: 512 * 1024 * 1024
+  maxFrameBytes: 512 * 1024 * 1024,
+  dial: undefined
 }
 
 /**
@@ -196,7 +203,8 @@ export const make = (
         user: c.user,
         password: Redacted.isRedacted(c.password) ? Redacted.value(c.password) : c.password,
         connectTimeout: c.connectTimeout,
-        maxFrameBytes: c.maxFrameBytes
+        maxFrameBytes: c.maxFrameBytes,
+        dial: c.dial
       },
       c.poolSize,
       c.reconnect
@@ -290,4 +298,36 @@ export class FleareClient extends Context.Tag("fleare/FleareClient")<FleareClien
   static layer = (
     config: Partial<FleareClientConfig> = {}
   ): Layer.Layer<FleareClient, ConnectionError | Unauthorized> => Layer.scoped(FleareClient, make(config))
+
+  /**
+   * A client whose configuration is computed by an Effect, e.g. from a server started in the same app on port 0:
+   * `FleareClient.layerEffect(Effect.map(FleareServer, (s) => ({ port: s.address.port })))`.
+   */
+  static layerEffect = <E, R>(
+    config: Effect.Effect<Partial<FleareClientConfig>, E, R>
+  ): Layer.Layer<FleareClient, E | ConnectionError | Unauthorized, R> =>
+    Layer.scoped(FleareClient, Effect.flatMap(config, make))
+
+  /**
+   * A client of the in-memory server of `FleareServer.layerTest` (no socket): the same client, connected
+   * through the `MemoryLink` that layer provides. Credentials default to the embedded `root`/`root`.
+   */
+  static layerTest = (
+    config: Partial<FleareClientConfig> = {}
+  ): Layer.Layer<FleareClient, ConnectionError | Unauthorized, MemoryLink> =>
+    Layer.scoped(
+      FleareClient,
+      Effect.flatMap(MemoryLink, (link) =>
+        make({
+          user: "root",
+          password: "root",
+          ...config,
+          dial: (label) =>
+            Effect.mapError(
+              link.dial,
+              (e) => new ConnectionError({ reason: "Connect", message: `could not connect to ${label}: ${e.message}` })
+            )
+        })
+      )
+    )
 }

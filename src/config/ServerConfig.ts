@@ -4,8 +4,11 @@
  * the key's path. `ServerConfig` is the service every other layer reads it from.
  */
 import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import { ConfigError, formatIssues } from "./ConfigError.js"
 import { MAX_SCRYPT_N, parseScryptHash } from "../session/Password.js"
 import { parseRole } from "../session/Role.js"
 import { embeddedDefaults } from "./defaults.js"
@@ -143,10 +146,56 @@ export class ServerConfig extends Context.Tag("fleare/ServerConfig")<ServerConfi
   /** A layer holding the given configuration. */
   static layer = (config: ServerConfigShape): Layer.Layer<ServerConfig> => Layer.succeed(ServerConfig, config)
 
-  /** The embedded defaults with some sections changed: handy for tests and embedding. */
-  static make = (patch: DeepPartial<ServerConfigShape> = {}): ServerConfigShape =>
-    Schema.decodeUnknownSync(ServerConfigSchema)(deepMerge(embeddedDefaults, patch))
+  /**
+   * The embedded defaults with some keys changed, checked as the server checks its configuration at startup:
+   * a wrong type or value fails with a `ConfigError` whose one-line message names the key, what was expected
+   * and what was given (`invalid configuration: server.port: Expected number, actual "abc"`).
+   */
+  static make = (patch: DeepPartial<ServerConfigShape> = {}): Effect.Effect<ServerConfigShape, ConfigError> =>
+    Effect.suspend(() => decodeConfig(deepMerge(embeddedDefaults, patch)))
+
+  /** `make` for code that cannot wait for an Effect (tests, module constants): throws the `ConfigError`. */
+  static unsafeMake = (patch: DeepPartial<ServerConfigShape> = {}): ServerConfigShape =>
+    Either.getOrThrowWith(decodeConfig(deepMerge(embeddedDefaults, patch)), (e) => e)
+
+  /** A layer holding the embedded defaults with `patch` applied (`make`), failing with its `ConfigError`. */
+  static layerMake = (patch: DeepPartial<ServerConfigShape> = {}): Layer.Layer<ServerConfig, ConfigError> =>
+    Layer.effect(ServerConfig, ServerConfig.make(patch))
 }
+
+const isLoopback = (host: string): boolean =>
+  host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+
+/** Checks that hold across keys, after types are known. */
+const crossCheck = (c: ServerConfigShape): Either.Either<ServerConfigShape, ConfigError> => {
+  if (c.security.enable_auth && c.security.users.length === 0)
+    return Either.left(
+      new ConfigError({ message: "security.users: at least one user is needed when security.enable_auth is true" })
+    )
+  const usesDefaultPassword = c.security.users.some((u) => u.username === "root" && u.password === "root")
+  if (!isLoopback(c.server.host) && (usesDefaultPassword || !c.security.enable_auth))
+    return Either.left(
+      new ConfigError({
+        message:
+          `server.host: refusing to listen on ${c.server.host} (not loopback) while ` +
+          (c.security.enable_auth
+            ? 'the root user still has the default password "root"; set security.users[].password ' +
+              "(a scrypt hash from `npm run hash-password` is best)"
+            : "security.enable_auth is false; turn authentication on first")
+      })
+    )
+  return Either.right(c)
+}
+
+/**
+ * Decodes a merged raw document into the configuration, with the cross-key checks: the one place that words a
+ * configuration error, for the server's startup (`loadConfig`) and for embedders (`ServerConfig.make`).
+ */
+export const decodeConfig = (raw: unknown): Either.Either<ServerConfigShape, ConfigError> =>
+  Schema.decodeUnknownEither(ServerConfigSchema, { errors: "all" })(raw).pipe(
+    Either.mapLeft((e) => new ConfigError({ message: `invalid configuration: ${formatIssues(e)}` })),
+    Either.flatMap(crossCheck)
+  )
 
 /** A recursively optional version of `T` (arrays are replaced, not merged). */
 export type DeepPartial<T> =

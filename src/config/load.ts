@@ -4,17 +4,14 @@
  * Wrong types and unknown roles are startup errors naming the key; unknown keys are warnings.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
-import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
-import * as Schema from "effect/Schema"
 import { parse as parseYaml } from "yaml"
+import { ConfigError } from "./ConfigError.js"
 import { embeddedDefaults } from "./defaults.js"
-import { deepMerge, ServerConfigSchema, type ServerConfigShape } from "./ServerConfig.js"
+import { decodeConfig, deepMerge, type ServerConfigShape } from "./ServerConfig.js"
 
-/** The configuration could not be loaded; `message` says which source and key. */
-export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly message: string }> {}
+export { ConfigError } from "./ConfigError.js"
+export { decodeConfig } from "./ServerConfig.js"
 
 /** Where configuration comes from, all optional. */
 export interface ConfigSources {
@@ -62,46 +59,6 @@ const unknownKeys = (shape: unknown, value: unknown, path: string): Array<string
     k in known ? unknownKeys(known[k], v, path ? `${path}.${k}` : k) : [path ? `${path}.${k}` : k]
   )
 }
-
-const formatIssues = (error: ParseResult.ParseError): string =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
-    .map((issue) => {
-      // Never echo a password's value into a message that ends up in logs.
-      const message = issue.path.includes("password") ? issue.message.replace(/, actual [\s\S]*$/, "") : issue.message
-      return `${issue.path.length ? issue.path.join(".") : "(root)"}: ${message}`
-    })
-    .join("; ")
-
-const isLoopback = (host: string): boolean =>
-  host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
-
-/** Checks that hold across keys, after types are known. */
-const crossCheck = (c: ServerConfigShape): Either.Either<ServerConfigShape, ConfigError> => {
-  if (c.security.enable_auth && c.security.users.length === 0)
-    return Either.left(
-      new ConfigError({ message: "security.users: at least one user is needed when security.enable_auth is true" })
-    )
-  const usesDefaultPassword = c.security.users.some((u) => u.username === "root" && u.password === "root")
-  if (!isLoopback(c.server.host) && (usesDefaultPassword || !c.security.enable_auth))
-    return Either.left(
-      new ConfigError({
-        message:
-          `server.host: refusing to listen on ${c.server.host} (not loopback) while ` +
-          (c.security.enable_auth
-            ? 'the root user still has the default password "root"; set security.users[].password ' +
-              "(a scrypt hash from `npm run hash-password` is best)"
-            : "security.enable_auth is false; turn authentication on first")
-      })
-    )
-  return Either.right(c)
-}
-
-/** Decodes a merged raw document into the configuration, with the cross-key checks. */
-export const decodeConfig = (raw: unknown): Either.Either<ServerConfigShape, ConfigError> =>
-  Schema.decodeUnknownEither(ServerConfigSchema, { errors: "all" })(raw).pipe(
-    Either.mapLeft((e) => new ConfigError({ message: `invalid configuration: ${formatIssues(e)}` })),
-    Either.flatMap(crossCheck)
-  )
 
 /** Loads the configuration from its sources (see the module doc for the order). */
 export const loadConfig = (sources: ConfigSources): Effect.Effect<LoadedConfig, ConfigError, FileSystem.FileSystem> =>

@@ -5,11 +5,8 @@
  * synchronous API around the handler (two clock reads and a span object per command); with it off, the connection
  * tests one `undefined` per command and does nothing else.
  */
-import * as OtlpSerialization from "@effect/opentelemetry/OtlpSerialization"
-import * as OtlpTracer from "@effect/opentelemetry/OtlpTracer"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -17,16 +14,20 @@ import type * as Tracer from "effect/Tracer"
 import type { ServerConfigShape } from "../config/ServerConfig.js"
 import { errorText } from "../protocol/Reply.js"
 import type { CommandError } from "../errors.js"
-import { VERSION } from "../version.js"
 
-/** The OTLP exporter as the server's tracer when `tracing.enable`, else nothing. */
+/**
+ * The OTLP exporter as the server's tracer when `tracing.enable`, else nothing. `@effect/opentelemetry` is an
+ * optional peer dependency (it asks for a newer Effect than the package's lowest supported one), so it is loaded
+ * only when tracing is on.
+ */
 export const tracingLayer = (config: ServerConfigShape): Layer.Layer<never> =>
   config.tracing.enable
-    ? OtlpTracer.layer({
-        url: config.tracing.otlp_url,
-        resource: { serviceName: config.tracing.service_name, serviceVersion: VERSION },
-        exportInterval: Duration.seconds(config.tracing.export_interval_seconds)
-      }).pipe(Layer.provide(FetchHttpClient.layer), Layer.provide(OtlpSerialization.layerJson))
+    ? Layer.unwrapEffect(
+        Effect.map(
+          Effect.promise(() => import("./Otlp.js")),
+          (otlp) => otlp.otlpLayer(config)
+        )
+      )
     : Layer.empty
 
 /** Starts the span of one command (a root span: Fleare requests carry no trace context). */

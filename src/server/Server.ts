@@ -1,8 +1,9 @@
 /**
  * `FleareServer`: the whole server as one layer. It reads the configuration, resolves the services once,
  * listens through the `Transport`, and runs a connection actor per accepted socket until its scope closes.
- * Embedders build it with `FleareServer.layer` (their own Transport/SessionStore/Accounts) or
- * `FleareServer.layerNode` (everything from the configuration, node:net transport), then read `address`.
+ * Embedders build it with `FleareServer.layer` (their own Transport/SessionStore/Accounts),
+ * `FleareServer.layerNode` (everything from the configuration, node:net transport), then read `address`, or in
+ * tests `FleareServer.layerTest` (no socket: reach it with `FleareClient.layerTest`).
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -15,7 +16,8 @@ import type { PersistenceError, WalCorrupt } from "../persistence/errors.js"
 import { Persistence } from "../persistence/Persistence.js"
 import { layerDraining } from "../persistence/Shutdown.js"
 import type { ServerServices } from "../commands/Command.js"
-import { ServerConfig } from "../config/ServerConfig.js"
+import type { ConfigError } from "../config/ConfigError.js"
+import { type DeepPartial, ServerConfig, type ServerConfigShape } from "../config/ServerConfig.js"
 import { Broker } from "../pubsub/Broker.js"
 import { Ops } from "../ops/Ops.js"
 import { FrameWriter } from "../protocol/Message.js"
@@ -27,6 +29,7 @@ import { VERSION } from "../version.js"
 import { AuthLimiter } from "../session/AuthLimiter.js"
 import { type ConnectionDeps, connectionLimits, runConnection } from "./Connection.js"
 import { ConnectionRegistry } from "./Connections.js"
+import { MemoryLink, MemoryTransport } from "./MemoryTransport.js"
 import { NodeTransportLayer } from "./NodeTransport.js"
 import { type ListenAddress, Transport, type TransportError } from "./Transport.js"
 
@@ -123,5 +126,32 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
           Persistence.layerConfig.pipe(Layer.provideMerge(Keyspace.layerConfig), Layer.provide(NodeFileSystem.layer))
         )
       )
+    )
+
+  /**
+   * The whole server for tests, with no socket: the embedded defaults with `patch` applied, the in-memory
+   * transport, in-memory sessions and keyspace, no persistence. Everything runs in the caller's runtime, so
+   * under `TestClock` (`it.effect`, `it.scoped`) key expiry and session idle expiry follow `TestClock.adjust`.
+   * Connect with `FleareClient.layerTest()` (it takes the `MemoryLink` this layer provides); the services are
+   * provided too, for tests that look inside (`Keyspace`, `SessionStore`, `Broker`).
+   */
+  static layerTest = (
+    patch: DeepPartial<ServerConfigShape> = {}
+  ): Layer.Layer<
+    FleareServer | MemoryLink | ServerConfig | SessionStore | Accounts | Keyspace | Broker | Durability,
+    ConfigError | TransportError
+  > =>
+    FleareServer.layer.pipe(
+      Layer.provideMerge(
+        Layer.mergeAll(
+          MemoryTransport.layer,
+          SessionStore.layerConfig,
+          Accounts.layer,
+          Keyspace.layerConfig,
+          Broker.layerMemory,
+          Durability.layerNone
+        )
+      ),
+      Layer.provideMerge(ServerConfig.layerMake(patch))
     )
 }

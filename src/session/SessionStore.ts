@@ -1,17 +1,17 @@
 /**
  * The session store: every live session by id. Sessions are created by AUTH, touched by every command,
- * expired after `security.session_idle_timeout_seconds` idle (on the next touch or read, and by a periodic
- * sweep) and removed on disconnect or SESSION.KILL. `layerMemory` keeps them in a Map; another layer (shared,
+ * expired after `security.session_idle_timeout_seconds` idle (on the next touch or read, and by a sweep that
+ * sleeps until the least recently used session's deadline) and removed on disconnect or SESSION.KILL. `layerMemory` keeps them in a Map; another layer (shared,
  * persistent) can be swapped in, and a failing one is how tests check `internal server error`.
  *
  * Touching happens on every request, so it is a synchronous method of the handle that `create` returns; the
  * rest of the API is Effects that may fail.
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Schedule from "effect/Schedule"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { type SessionStoreError, Unauthorized } from "../errors.js"
 import { type Session, SessionStatus, type SessionUser } from "./Session.js"
@@ -119,6 +119,8 @@ class MemoryStore {
   readonly sessions = new Map<string, Record>()
   /** Sessions dropped for idling too long. */
   expired = 0
+  /** Called once by the next `create`: how the idle sweep, sleeping with no session to watch, is woken. */
+  onCreate: (() => void) | undefined
 
   /** `timeoutNanos` of zero: sessions never expire by time. */
   constructor(private readonly timeoutNanos: bigint) {}
@@ -139,6 +141,19 @@ class MemoryStore {
     if (this.sessions.get(r.sessionId) === r) this.sessions.delete(r.sessionId)
   }
 
+  /**
+   * The earliest time any session can expire (the least recent access plus the timeout, plus 1 ns: expiry is
+   * strictly past the timeout), or undefined when none can. A touch only moves a deadline later, and a new
+   * session's deadline is later than every existing one, so this is never later than the true next expiry.
+   */
+  nextDeadline(): bigint | undefined {
+    if (this.timeoutNanos === 0n) return undefined
+    let oldest: bigint | undefined
+    for (const r of this.sessions.values())
+      if (oldest === undefined || r.lastAccessedAt < oldest) oldest = r.lastAccessedAt
+    return oldest === undefined ? undefined : oldest + this.timeoutNanos + 1n
+  }
+
   /** The live session `sessionId` at `now`, dropping it if it has expired. */
   live(sessionId: string, now: bigint): Record | undefined {
     const r = this.sessions.get(sessionId)
@@ -151,62 +166,102 @@ class MemoryStore {
   }
 }
 
+/** The in-memory store's service and the store behind it (which its sweep reads). */
+const makeMemoryStore = (idleTimeout: Duration.DurationInput): { shape: SessionStoreShape; store: MemoryStore } => {
+  const timeout = Duration.toNanos(Duration.decode(idleTimeout))
+  const store = new MemoryStore(timeout._tag === "Some" ? timeout.value : 0n)
+  const sessions = store.sessions
+  const unauthorized = new Unauthorized()
+  const shape: SessionStoreShape = {
+    create: (sessionId, user, now) =>
+      Effect.sync(() => {
+        const previous = sessions.get(sessionId)
+        if (previous !== undefined) previous.alive = false
+        const r = new Record(sessionId, user, now, store)
+        sessions.set(sessionId, r)
+        const wake = store.onCreate
+        if (wake !== undefined) {
+          store.onCreate = undefined
+          wake()
+        }
+        return r
+      }),
+    get: (sessionId) =>
+      Effect.flatMap(nowNanos, (now) => {
+        const r = store.live(sessionId, now)
+        return r === undefined ? Effect.fail(unauthorized) : Effect.succeed(toSession(r))
+      }),
+    remove: (sessionId) =>
+      Effect.sync(() => {
+        const r = sessions.get(sessionId)
+        if (r === undefined) return false
+        store.drop(r)
+        return true
+      }),
+    list: Effect.flatMap(nowNanos, (now) =>
+      Effect.sync(() => [...sessions.keys()].flatMap((id) => store.live(id, now) ?? []).map(toSession))
+    ),
+    expireIdle: (now) => Effect.sync(() => [...sessions.keys()].filter((id) => store.live(id, now) === undefined)),
+    stats: () => ({ sessions: sessions.size, expired: store.expired })
+  }
+  return { shape, store }
+}
+
+/** Nanoseconds to a whole number of milliseconds, rounded up (a timer must not fire before the deadline). */
+const ceilMillis = (nanos: bigint): number => Number((nanos + 999_999n) / 1_000_000n)
+
+/** How to build the in-memory store's layer. */
+export interface MemoryStoreOptions {
+  /** Called after each run of the idle sweep with the number of sessions it removed (e.g. to count runs). */
+  readonly onSweep?: (removed: number) => void
+}
+
 export class SessionStore extends Context.Tag("fleare/SessionStore")<SessionStore, SessionStoreShape>() {
   /** An in-memory store. `idleTimeout` of zero means sessions never expire by time. */
-  static makeMemory = (idleTimeout: Duration.DurationInput): SessionStoreShape => {
-    const timeout = Duration.toNanos(Duration.decode(idleTimeout))
-    const store = new MemoryStore(timeout._tag === "Some" ? timeout.value : 0n)
-    const sessions = store.sessions
-    const unauthorized = new Unauthorized()
-    return {
-      create: (sessionId, user, now) =>
-        Effect.sync(() => {
-          const previous = sessions.get(sessionId)
-          if (previous !== undefined) previous.alive = false
-          const r = new Record(sessionId, user, now, store)
-          sessions.set(sessionId, r)
-          return r
-        }),
-      get: (sessionId) =>
-        Effect.flatMap(nowNanos, (now) => {
-          const r = store.live(sessionId, now)
-          return r === undefined ? Effect.fail(unauthorized) : Effect.succeed(toSession(r))
-        }),
-      remove: (sessionId) =>
-        Effect.sync(() => {
-          const r = sessions.get(sessionId)
-          if (r === undefined) return false
-          store.drop(r)
-          return true
-        }),
-      list: Effect.flatMap(nowNanos, (now) =>
-        Effect.sync(() => [...sessions.keys()].flatMap((id) => store.live(id, now) ?? []).map(toSession))
-      ),
-      expireIdle: (now) => Effect.sync(() => [...sessions.keys()].filter((id) => store.live(id, now) === undefined)),
-      stats: () => ({ sessions: sessions.size, expired: store.expired })
-    }
-  }
+  static makeMemory = (idleTimeout: Duration.DurationInput): SessionStoreShape => makeMemoryStore(idleTimeout).shape
 
   /**
-   * An in-memory store with a background sweep that removes idle sessions every second (or every timeout,
-   * if shorter), on the Effect clock.
+   * An in-memory store with a background sweep, on the Effect clock, that removes idle sessions. It sleeps until
+   * the least recently used session could expire (no sooner than a second, or the timeout if shorter, after its
+   * previous run: the touch and read checks expire sessions exactly anyway), and with no session until one is
+   * created; so an idle server does not wake and `TestClock.adjust` costs one run per expiry.
    */
-  static layerMemory = (idleTimeout: Duration.DurationInput): Layer.Layer<SessionStore> =>
+  static layerMemory = (
+    idleTimeout: Duration.DurationInput,
+    options: MemoryStoreOptions = {}
+  ): Layer.Layer<SessionStore> =>
     Layer.scoped(
       SessionStore,
       Effect.gen(function* () {
-        const store = SessionStore.makeMemory(idleTimeout)
+        const { shape, store } = makeMemoryStore(idleTimeout)
         const timeout = Duration.decode(idleTimeout)
         if (Duration.greaterThan(timeout, Duration.zero)) {
-          const every = Duration.min(timeout, Duration.seconds(1))
-          yield* nowNanos.pipe(
-            Effect.flatMap(store.expireIdle),
-            Effect.catchAll((e) => Effect.logWarning("session sweep failed", e)),
-            Effect.repeat(Schedule.spaced(every)),
-            Effect.forkScoped
-          )
+          const gap = Duration.min(timeout, Duration.seconds(1))
+          const gapNanos = Duration.unsafeToNanos(gap)
+          const created = yield* Effect.makeLatch(false)
+          const wake = () => created.unsafeOpen()
+          let lastRun: bigint | undefined
+          const step: Effect.Effect<void> = Effect.suspend(() => {
+            const deadline = store.nextDeadline()
+            if (deadline === undefined) {
+              created.unsafeClose()
+              store.onCreate = wake
+              return created.await
+            }
+            return Effect.flatMap(Clock.currentTimeNanos, (now) => {
+              const earliest = lastRun === undefined ? deadline : lastRun + gapNanos
+              const due = deadline > earliest ? deadline : earliest
+              if (due > now) return Effect.sleep(Duration.millis(ceilMillis(due - now)))
+              lastRun = now
+              return shape.expireIdle(now).pipe(
+                Effect.tap((ids) => options.onSweep?.(ids.length)),
+                Effect.catchAll((e) => Effect.zipRight(Effect.logWarning("session sweep failed", e), Effect.sleep(gap)))
+              )
+            })
+          })
+          yield* Effect.forkScoped(Effect.forever(step))
         }
-        return store
+        return shape
       })
     )
 

@@ -5,16 +5,19 @@
  * Clock) so expiry is tested with `TestClock`.
  *
  * Expiry is lazy (a read of an expired key removes it) and active: a heap ordered by expiry time finds the
- * expired keys without scanning, and a sweep fiber removes a bounded number of them every tick. Per-shard key
+ * expired keys without scanning, and a sweep fiber sleeps until the heap's earliest deadline, then removes a
+ * bounded number of due keys. With nothing due it sleeps until a key is given an expiry earlier than the one it
+ * waits for (a write checks that with one comparison), so an idle server never wakes and `TestClock.adjust`
+ * costs one sweep per deadline, not one per tick of simulated time. Per-shard key
  * counts and byte estimates are counters kept on every write, so `size` and `stats` cost only the removal of
  * keys that expired since the last sweep. With a memory limit, a write that does not fit evicts keys by the
  * configured policy, or is refused under `noeviction`.
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Layer from "effect/Layer"
-import * as Schedule from "effect/Schedule"
-import type * as Duration from "effect/Duration"
 import type * as Scope from "effect/Scope"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { fail, type CommandFailed } from "../errors.js"
@@ -63,10 +66,15 @@ export interface MemoryOptions {
   readonly maxBytes?: number
   /** What a write over the limit does (default `noeviction`: it is refused). */
   readonly evictionPolicy?: EvictionPolicy
-  /** How often the active expiry sweep runs (default 100 ms). Used by the layers, not by `makeMemory`. */
+  /**
+   * The least time between two runs of the active expiry sweep (default 100 ms): keys falling due closer
+   * together than this are removed by one run. Used by the layers, not by `makeMemory`.
+   */
   readonly sweepInterval?: Duration.DurationInput
-  /** The most heap entries one sweep looks at, which bounds its work per tick (default 1000). */
+  /** The most heap entries one sweep looks at, which bounds its work per run (default 1000). */
   readonly sweepLimit?: number
+  /** Called after each run of the active expiry sweep with the number of keys it removed (e.g. to count runs). */
+  readonly onSweep?: (removed: number) => void
   /** Called with each key evicted to honour the limit (e.g. to log the delete). */
   readonly onEvict?: (key: string) => void
 }
@@ -116,6 +124,12 @@ export interface KeyspaceShape {
   readonly stats: (now: bigint) => ReadonlyArray<ShardStats>
   /** Removes keys expired at `now`, looking at no more than `limit` heap entries; returns how many it removed. */
   readonly sweep: (now: bigint, limit?: number) => number
+  /**
+   * The earliest expiry time scheduled (epoch nanoseconds; it may belong to a key rewritten since, which the
+   * sweep then skips), or undefined when no key expires. Arms `wake`: it is called once, synchronously, when a
+   * write later schedules an expiry earlier than the one returned. The active sweep's timer uses this.
+   */
+  readonly nextExpiry: (wake: () => void) => bigint | undefined
   /** The memory figures, without purging anything. */
   readonly memory: () => MemoryStats
   /** Every live entry at `now` (e.g. for a snapshot), in the map's order. */
@@ -161,6 +175,9 @@ const valueOfBare = (bare: Bare): Value =>
 
 const DEFAULT_SWEEP_LIMIT = 1000
 
+/** Later than any expiry time (about 292 years of nanoseconds past the epoch, as Go's time limit). */
+const NO_DEADLINE = 2n ** 63n - 1n
+
 const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   const shardCount = Math.max(1, options.shardCount)
   const maxBytes = options.maxBytes ?? 0
@@ -181,6 +198,9 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   let expiredKeys = 0
   let evictedKeys = 0
   const heap = new ExpiryHeap<Slot>()
+  // The deadline the sweep fiber sleeps until (`nextExpiry`), and how to wake it when an earlier one appears.
+  let armed = 0n
+  let wake: (() => void) | undefined
   // With a tracker every entry is a Slot (bare strings are stored only without one), so the cast is sound.
   const tracker = maxBytes > 0 ? makeTracker(policy, map as Map<string, Slot>) : undefined
   const bareAllowed = tracker === undefined
@@ -230,6 +250,12 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     if (s.expiresAt === 0n) return
     expiring += 1
     heap.push(s)
+    // The only per-write cost of the sweep's timer: one comparison, and a wake-up when this key is due first.
+    if (wake !== undefined && s.expiresAt < armed) {
+      const w = wake
+      wake = undefined
+      w()
+    }
     // Rewrites of the same keys leave stale heap entries behind; drop them once they outnumber the live ones.
     if (heap.size > 2 * expiring + 1024) heap.retain((h) => map.get(h.key) === h)
   }
@@ -411,6 +437,13 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       return shardKeys.map((keys, i) => ({ id: String(i), keys, bytes: shardBytes[i]! }))
     },
     sweep,
+    nextExpiry: (w) => {
+      const top = heap.peek()
+      wake = w
+      // With no deadline any expiry is earlier: the first one scheduled wakes the sweep.
+      armed = top === undefined ? NO_DEADLINE : top.expiresAt
+      return top?.expiresAt
+    },
     memory: () => ({ usedBytes, maxBytes, policy, keys: map.size, expiredKeys, evictedKeys }),
     entries: function* (now) {
       // The caller may read the values later (a snapshot written in the background): none changes in place now.
@@ -434,17 +467,43 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   }
 }
 
+/** Nanoseconds to a whole number of milliseconds, rounded up (a timer must not fire before the deadline). */
+const ceilMillis = (nanos: bigint): number => Number((nanos + 999_999n) / 1_000_000n)
+
 /**
- * An in-memory keyspace whose active expiry sweep runs every `sweepInterval` on the Effect Clock, in a fiber
- * that lives as long as the scope.
+ * An in-memory keyspace with its active expiry sweep: a fiber, living as long as the scope, that sleeps on the
+ * Effect Clock until the earliest expiry deadline (no sooner than `sweepInterval` after its previous run), sweeps,
+ * and sleeps again; with no expiry scheduled it waits until a write schedules one.
  */
 const makeScoped = (options: MemoryOptions): Effect.Effect<KeyspaceShape, never, Scope.Scope> =>
   Effect.gen(function* () {
     const keyspace = makeMemory(options)
-    const tick = Effect.clockWith((clock) => Effect.sync(() => keyspace.sweep(clock.unsafeCurrentTimeNanos()))).pipe(
-      Effect.catchAllDefect((defect) => Effect.logError("keyspace expiry sweep failed", defect))
+    const gap = Duration.toNanos(Duration.decode(options.sweepInterval ?? "100 millis"))
+    const gapNanos = gap._tag === "Some" ? gap.value : 0n
+    const woken = yield* Effect.makeLatch(false)
+    const wake = () => woken.unsafeOpen()
+    let lastRun: bigint | undefined
+    const step: Effect.Effect<void> = Effect.suspend(() => {
+      woken.unsafeClose()
+      const deadline = keyspace.nextExpiry(wake)
+      if (deadline === undefined) return woken.await
+      return Effect.flatMap(Clock.currentTimeNanos, (now) => {
+        const earliest = lastRun === undefined ? deadline : lastRun + gapNanos
+        const due = deadline > earliest ? deadline : earliest
+        // Not due yet: sleep until it is, or until a write schedules an earlier deadline; then look again.
+        if (due > now) return Effect.race(Effect.sleep(Duration.millis(ceilMillis(due - now))), woken.await)
+        lastRun = now
+        const removed = keyspace.sweep(now)
+        options.onSweep?.(removed)
+        return Effect.void
+      })
+    }).pipe(
+      Effect.catchAllDefect((defect) =>
+        // Lazy expiry still holds; pause so that a sweep failing every time does not spin.
+        Effect.zipRight(Effect.logError("keyspace expiry sweep failed", defect), Effect.sleep("1 second"))
+      )
     )
-    yield* Effect.forkScoped(Effect.repeat(tick, Schedule.spaced(options.sweepInterval ?? "100 millis")))
+    yield* Effect.forkScoped(Effect.forever(step))
     return keyspace
   })
 

@@ -62,11 +62,12 @@ export const runCli = (
       child.kill("SIGKILL")
       reject(new Error(`fleare-cli did not exit:\n${stdout}\n${stderr}`))
     }, 100_000)
-    child.once("exit", (code) => {
+    // "close", not "exit": it comes once the pipes have delivered everything the child wrote (on a loaded
+    // machine "exit" can come first, and the last output after it).
+    child.once("close", (code) => {
       clearTimeout(timer)
       children.delete(child)
-      // Let the pipes drain what the child wrote last.
-      setImmediate(() => resolve({ code, stdout, stderr }))
+      resolve({ code, stdout, stderr })
     })
     child.stdin.end(options.stdin ?? "")
   })

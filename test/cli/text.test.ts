@@ -118,7 +118,7 @@ describe("help and completion from the command table", () => {
     expect(complete("he")).toEqual([["help"], "he"])
     expect(complete("help ses")).toEqual([["session", "session.kill", "session.list"], "ses"])
     expect(complete("get some")).toEqual([[], ""])
-    expect(complete("")[0].length).toBe(allCommands.length + 2)
+    expect(complete("")[0].length).toBe(allCommands.length + 3) // + AUTH, HELP, EXIT
   })
 })
 

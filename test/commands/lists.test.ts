@@ -36,7 +36,7 @@ const put = (key: string, value: Value, expiresAt?: bigint) => {
 }
 
 beforeAll(async () => {
-  const config = ServerConfig.make({ server: { host: "127.0.0.1", port: 0 } })
+  const config = ServerConfig.unsafeMake({ server: { host: "127.0.0.1", port: 0 } })
   const layer = FleareServer.layer.pipe(
     Layer.provide(
       Layer.mergeAll(

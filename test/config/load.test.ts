@@ -85,7 +85,7 @@ layer(Layer.merge(NodeFileSystem.layer, NodePath.layer))("loadConfig", (it) => {
         expect(config.persistence.enable).toBe(false)
         expect(config.misc.insertmode).toBe(false)
         expect(config.memory.eviction_policy).toBe("noeviction")
-        expect(config).toEqual(ServerConfig.make())
+        expect(config).toEqual(ServerConfig.unsafeMake())
       })
     )
 
@@ -93,7 +93,7 @@ layer(Layer.merge(NodeFileSystem.layer, NodePath.layer))("loadConfig", (it) => {
       Effect.gen(function* () {
         const { config, warnings } = yield* loadConfig({ configYaml: "  \n" })
         expect(warnings).toEqual([])
-        expect(config).toEqual(ServerConfig.make())
+        expect(config).toEqual(ServerConfig.unsafeMake())
       })
     )
 
@@ -132,7 +132,7 @@ layer(Layer.merge(NodeFileSystem.layer, NodePath.layer))("loadConfig", (it) => {
         const file = yield* tempFile("# nothing here\n")
         const { config, warnings } = yield* loadConfig({ configPath: file })
         expect(warnings).toEqual([])
-        expect(config).toEqual(ServerConfig.make())
+        expect(config).toEqual(ServerConfig.unsafeMake())
       })
     )
 
@@ -218,7 +218,7 @@ layer(Layer.merge(NodeFileSystem.layer, NodePath.layer))("loadConfig", (it) => {
             "security: {users: [{username: root, password: x, role: root}, {username: bob, password: y, role: wizard}]}"
         })
         expect(message).toContain("wizard")
-        expect(message).toContain("security.users.1.role")
+        expect(message).toContain("security.users[1].role")
       })
     )
 
@@ -334,7 +334,7 @@ layer(Layer.merge(NodeFileSystem.layer, NodePath.layer))("loadConfig", (it) => {
           configYaml:
             "security:\n  users:\n    - {username: root, password: 'scrypt$3$8$1$c2FsdA==$a2V5', role: root}\n"
         })
-        expect(message).toContain("security.users.0.password")
+        expect(message).toContain("security.users[0].password")
         expect(message).toContain("not a valid scrypt hash")
         expect(message).not.toContain("c2FsdA")
       })
@@ -345,7 +345,7 @@ layer(Layer.merge(NodeFileSystem.layer, NodePath.layer))("loadConfig", (it) => {
         const message = yield* failure({
           configYaml: "security: {users: [{username: root, password: 987654321, role: root}]}"
         })
-        expect(message).toContain("security.users.0.password: Expected string")
+        expect(message).toContain("security.users[0].password: Expected string")
         expect(message).not.toContain("987654321")
       })
     )

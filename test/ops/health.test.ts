@@ -47,7 +47,7 @@ describe("/health and /ready", () => {
       expiresAt: 0n
     }))
     writeFileSync(nodePath.join(dir, "fleare.wal"), Buffer.concat([MAGIC, encodeRecords(records)]))
-    const config = ServerConfig.make({
+    const config = ServerConfig.unsafeMake({
       server: { host: "127.0.0.1", port: 0 },
       persistence: { enable: true, path: dir, fsync: "always" }
     })

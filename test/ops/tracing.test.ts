@@ -42,7 +42,7 @@ describe("tracing", () => {
   it("exports a span per command over OTLP, failures marked with the error reply", async () => {
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve))
     const otlpPort = (receiver.address() as import("node:net").AddressInfo).port
-    const config = ServerConfig.make({
+    const config = ServerConfig.unsafeMake({
       server: { host: "127.0.0.1", port: 0 },
       tracing: { enable: true, otlp_url: `http://127.0.0.1:${otlpPort}/v1/traces`, export_interval_seconds: 60 }
     })

@@ -145,7 +145,7 @@ interface Running {
 /** The server as `FleareServer.layerNode` builds it, with persistence on `disk`. */
 const start = async (disk: Disk): Promise<Running> => {
   const logs: Array<string> = []
-  const config = ServerConfig.make({
+  const config = ServerConfig.unsafeMake({
     server: { host: "127.0.0.1", port: 0 },
     persistence: {
       enable: true,

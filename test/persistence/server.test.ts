@@ -41,7 +41,7 @@ const start = async (
   options: PersistenceOptionsShape = { repair: false, restore: undefined }
 ): Promise<Running> => {
   const logs: Array<string> = []
-  const config = ServerConfig.make({
+  const config = ServerConfig.unsafeMake({
     ...patch,
     server: { host: "127.0.0.1", port: 0 },
     persistence: { enable: true, path: dir, ...patch.persistence }

@@ -17,7 +17,7 @@ import { makeMemoryTransport } from "../support/MemoryTransport.js"
 const TIMEOUT_SECONDS = 60
 
 const server = () => {
-  const config = ServerConfig.make({ security: { session_idle_timeout_seconds: TIMEOUT_SECONDS } })
+  const config = ServerConfig.unsafeMake({ security: { session_idle_timeout_seconds: TIMEOUT_SECONDS } })
   const transport = makeMemoryTransport()
   const layer = FleareServer.layer.pipe(
     Layer.provideMerge(

@@ -106,7 +106,7 @@ describe("a slow subscriber", () => {
     const capture = Logger.make(({ message }) => {
       logs.push(String(message))
     })
-    const config = ServerConfig.make({
+    const config = ServerConfig.unsafeMake({
       server: { host: "127.0.0.1", port: 0 },
       pubsub: { subscriber_queue: 1_000_000, subscriber_max_output_bytes: 1024 * 1024 }
     })

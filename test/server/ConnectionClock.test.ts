@@ -16,7 +16,7 @@ import { Broker } from "../../src/pubsub/Broker.js"
 import { makeMemoryTransport } from "../support/MemoryTransport.js"
 
 const serverWith = (patch: DeepPartial<ServerConfigShape>, sessions?: Layer.Layer<SessionStore>) => {
-  const config = ServerConfig.make(patch)
+  const config = ServerConfig.unsafeMake(patch)
   const transport = makeMemoryTransport()
   const layer = FleareServer.layer.pipe(
     Layer.provide(

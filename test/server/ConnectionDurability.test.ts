@@ -31,7 +31,7 @@ interface Control {
 }
 
 const serverWith = (control: Control) => {
-  const config = ServerConfig.make({})
+  const config = ServerConfig.unsafeMake({})
   const transport = makeMemoryTransport()
   const durability: DurabilityShape = {
     barrier: () => control.barrier,

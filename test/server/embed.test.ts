@@ -17,7 +17,7 @@ import { WireClient } from "../support/wire.js"
 
 describe("embedding the server in an Effect app", () => {
   it.scopedLive("FleareServer.layer on port 0 with the app's own SessionStore, reachable over TCP", () => {
-    const config = ServerConfig.make({ server: { port: 0 } })
+    const config = ServerConfig.unsafeMake({ server: { port: 0 } })
     const sessions = SessionStore.layerMemory(Duration.minutes(5))
     const app = Layer.mergeAll(
       FleareServer.layer.pipe(

@@ -17,7 +17,7 @@ const withLoggedServer = async (
   f: (server: TestServer, logs: Array<string>) => Promise<void>
 ): Promise<void> => {
   const logs: Array<string> = []
-  const config = ServerConfig.make({ ...patch, server: { host: "127.0.0.1", port: 0, ...patch.server } })
+  const config = ServerConfig.unsafeMake({ ...patch, server: { host: "127.0.0.1", port: 0, ...patch.server } })
   const logger = Logger.make(({ logLevel, message }) => {
     logs.push(`${logLevel.label} ${(Array.isArray(message) ? message : [message]).map(String).join(" ")}`)
   })

@@ -169,7 +169,7 @@ describe("Accounts", () => {
       Effect.provide(Accounts.layer),
       Effect.provide(
         ServerConfig.layer(
-          ServerConfig.make({ security: { users: [{ username: "alice", password: "pw1", role: "admin" }] } })
+          ServerConfig.unsafeMake({ security: { users: [{ username: "alice", password: "pw1", role: "admin" }] } })
         )
       )
     )

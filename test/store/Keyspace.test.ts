@@ -287,7 +287,7 @@ describe("Keyspace memory limit", () => {
         Keyspace.layerConfig.pipe(
           Layer.provide(
             ServerConfig.layer(
-              ServerConfig.make({ memory: { max_size_mb: 2, eviction_policy: "LFU" }, shard: { shard_count: 3 } })
+              ServerConfig.unsafeMake({ memory: { max_size_mb: 2, eviction_policy: "LFU" }, shard: { shard_count: 3 } })
             )
           )
         )

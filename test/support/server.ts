@@ -17,7 +17,7 @@ export const startServer = async (
   patch: DeepPartial<ServerConfigShape> = {},
   options: { readonly logLevel?: LogLevel.LogLevel; readonly layer?: Layer.Layer<FleareServer> } = {}
 ): Promise<TestServer> => {
-  const config = ServerConfig.make({ ...patch, server: { host: "127.0.0.1", port: 0, ...patch.server } })
+  const config = ServerConfig.unsafeMake({ ...patch, server: { host: "127.0.0.1", port: 0, ...patch.server } })
   const layer =
     options.layer ??
     FleareServer.layerNode.pipe(
