@@ -18,7 +18,8 @@ import type * as Duration from "effect/Duration"
 import type * as Scope from "effect/Scope"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { fail, type CommandFailed } from "../errors.js"
-import { entryBytes, type EvictionPolicy, ExpiryHeap, keyEntryBytes, makeTracker, scalarBytes } from "./Memory.js"
+import { type EvictionOptions, type EvictionPolicy, makeEviction } from "./Eviction.js"
+import { entryBytes, ExpiryHeap, keyEntryBytes, scalarBytes } from "./Memory.js"
 import { shardOf } from "./Shards.js"
 import type { Value } from "./Value.js"
 
@@ -68,6 +69,8 @@ export interface MemoryOptions {
   readonly sweepLimit?: number
   /** Called with each key evicted to honour the limit (e.g. to log the delete). */
   readonly onEvict?: (key: string) => void
+  /** How LRU and LFU sample (see Eviction.ts); Redis's defaults when absent. */
+  readonly eviction?: EvictionOptions
 }
 
 /**
@@ -124,16 +127,19 @@ export interface KeyspaceShape {
 
 /**
  * A stored entry with its bookkeeping. A new slot replaces the old one on every write (set or expire), so an
- * `Entry` a caller holds never changes under it; only the eviction counter `hits` is updated in place.
+ * `Entry` a caller holds never changes under it; only the eviction fields (`clock`, `hits`, `index`, see
+ * Eviction.ts) are updated in place.
  */
 class Slot implements Entry {
+  clock = 0
+  hits = 0
+  index = -1
   constructor(
     readonly key: string,
     readonly value: Value,
     readonly expiresAt: bigint,
     readonly shard: number,
-    readonly bytes: number,
-    public hits: number
+    readonly bytes: number
   ) {}
 }
 
@@ -168,16 +174,15 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   let expiredKeys = 0
   let evictedKeys = 0
   const heap = new ExpiryHeap<Slot>()
-  // With a tracker every entry is a Slot (bare strings are stored only without one), so the cast is sound.
-  const tracker = maxBytes > 0 ? makeTracker(policy, map as Map<string, Slot>) : undefined
-  const bareAllowed = tracker === undefined
-  // Without a memory limit a bare write needs no room check: `set` can take the short way.
-  const bareFastPath = bareAllowed && maxBytes === 0
+  const tracker = maxBytes > 0 ? makeEviction<Slot>(policy, map, options.eviction) : undefined
+  // LRU and LFU keep their figures on every entry, so every entry is a Slot; FIFO and noeviction need nothing
+  // per entry and keep values bare.
+  const bareAllowed = tracker === undefined || !tracker.needsSlots
 
   /** The slot of a bare value: the same shard and size estimate it was counted with when stored. */
   const slotOfBare = (key: string, bare: Bare): Slot => {
     const value = valueOfBare(bare)
-    return new Slot(key, value, 0n, shardOf(key, shardCount), entryBytes(key, value), 0)
+    return new Slot(key, value, 0n, shardOf(key, shardCount), entryBytes(key, value))
   }
 
   /**
@@ -249,6 +254,26 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     return removed
   }
 
+  /**
+   * Whether a bare write of `bare` over `old` fits under the limit (always, without one): the growth of the
+   * estimate, computed as `storeBare` will count it.
+   */
+  const bareFits = (key: string, bare: Bare, old: Bare | undefined): boolean => {
+    if (maxBytes === 0) return true
+    const growth = old === undefined ? keyEntryBytes(key) + scalarBytes(bare) : scalarBytes(bare) - scalarBytes(old)
+    return growth <= 0 || usedBytes + growth <= maxBytes
+  }
+
+  // Removes the key `victim` chose, whether stored bare or in a slot.
+  const evict = (key: string): void => {
+    const stored = map.get(key)
+    if (stored === undefined) return
+    unlink(typeof stored === "object" ? stored : slotOfBare(key, stored))
+    evictedKeys += 1
+    observer?.delete(key)
+    onEvict?.(key)
+  }
+
   // Frees room for a write of `bytes` replacing `oldBytes` under `key`; an error when the write must be refused.
   const makeRoom = (key: string, oldBytes: number, bytes: number, now: bigint): CommandFailed | undefined => {
     const fits = () => usedBytes - oldBytes + bytes <= maxBytes
@@ -257,12 +282,9 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     if (fits()) return undefined
     if (tracker === undefined || bytes > maxBytes) return fail.outOfMemory(OUT_OF_MEMORY_TEXT)
     while (!fits()) {
-      const victim = tracker.victim(key)
+      const victim = tracker.victim(key, now)
       if (victim === undefined) return fail.outOfMemory(OUT_OF_MEMORY_TEXT)
-      unlink(victim)
-      evictedKeys += 1
-      observer?.delete(victim.key)
-      onEvict?.(victim.key)
+      evict(victim)
     }
     return undefined
   }
@@ -272,16 +294,16 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     // A bare value needs no shard or size on a read: answer with a light entry.
     if (stored !== undefined && typeof stored !== "object") return { value: valueOfBare(stored), expiresAt: 0n }
     const s = stored === undefined ? undefined : live(key, now)
-    if (s !== undefined && tracker !== undefined) tracker.accessed(s)
+    if (s !== undefined && tracker !== undefined) tracker.accessed(s, now)
     return s
   }
 
   const set = (key: string, value: Value, now: bigint, expiresAt: bigint = 0n): CommandFailed | undefined => {
-    if (bareFastPath && expiresAt === 0n) {
+    if (bareAllowed && expiresAt === 0n) {
       const bare = bareOf(value)
       if (bare !== undefined) {
         const stored = map.get(key)
-        if (typeof stored !== "object") {
+        if (typeof stored !== "object" && bareFits(key, bare, stored)) {
           storeBare(key, bare, stored)
           observer?.set(key, value, 0n)
           return undefined
@@ -304,31 +326,38 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       const refused = makeRoom(key, oldBytes, bytes, now)
       if (refused !== undefined) return refused
     }
-    store(key, value, expiresAt, bytes, old)
+    store(key, value, expiresAt, bytes, old, now)
     observer?.set(key, value, expiresAt)
     return undefined
   }
 
   // Puts a new slot for `key`, replacing `old` (its current live slot, if any), and updates every counter.
-  const store = (key: string, value: Value, expiresAt: bigint, bytes: number, old: Slot | undefined): void => {
+  const store = (
+    key: string,
+    value: Value,
+    expiresAt: bigint,
+    bytes: number,
+    old: Slot | undefined,
+    now: bigint
+  ): void => {
     const bare = bareAllowed && expiresAt === 0n ? bareOf(value) : undefined
     if (old !== undefined) {
-      const next = new Slot(key, value, expiresAt, old.shard, bytes, old.hits)
+      const next = new Slot(key, value, expiresAt, old.shard, bytes)
       map.set(key, bare ?? next)
       shardBytes[old.shard]! += bytes - old.bytes
       usedBytes += bytes - old.bytes
       if (old.expiresAt !== 0n) expiring -= 1
       scheduleExpiry(next)
-      tracker?.accessed(next)
+      tracker?.rewritten(old, next, now)
     } else {
       const shard = shardOf(key, shardCount)
-      const slot = new Slot(key, value, expiresAt, shard, bytes, 0)
+      const slot = new Slot(key, value, expiresAt, shard, bytes)
       map.set(key, bare ?? slot)
       shardKeys[shard]! += 1
       shardBytes[shard]! += bytes
       usedBytes += bytes
       scheduleExpiry(slot)
-      tracker?.inserted(slot)
+      tracker?.inserted(slot, now)
     }
   }
 
@@ -342,7 +371,8 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       return true
     }
     // Same value, same place in the eviction order: only the expiry changes.
-    const next = new Slot(key, s.value, expiresAt, s.shard, s.bytes, s.hits)
+    const next = new Slot(key, s.value, expiresAt, s.shard, s.bytes)
+    tracker?.replaced(s, next)
     map.set(key, next)
     if (s.expiresAt !== 0n) expiring -= 1
     scheduleExpiry(next)
@@ -386,7 +416,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
         if (old !== undefined) unlink(old)
         return
       }
-      store(key, value, expiresAt, entryBytes(key, value), old)
+      store(key, value, expiresAt, entryBytes(key, value), old, now)
     }
   }
 }
