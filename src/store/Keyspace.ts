@@ -126,22 +126,27 @@ export interface KeyspaceShape {
 }
 
 /**
- * A stored entry with its bookkeeping. A new slot replaces the old one on every write (set or expire), so an
- * `Entry` a caller holds never changes under it; only the eviction fields (`clock`, `hits`, `index`, see
- * Eviction.ts) are updated in place.
+ * A stored entry with its bookkeeping. A write that sets or changes an expiry puts a new slot in place (the
+ * expiry heap holds slots and tells stale ones by identity); an overwrite of a slot without expiry by a value
+ * without expiry updates `value` and `bytes` in place (under LRU and LFU, where every entry is a slot, it is the
+ * common SET). So callers never get a slot: `get` and `entries` answer a fresh `Entry`, which never changes under
+ * its holder. The eviction fields (`clock`, `hits`, `index`, see Eviction.ts) are updated in place.
  */
-class Slot implements Entry {
+class Slot {
   clock = 0
   hits = 0
   index = -1
   constructor(
     readonly key: string,
-    readonly value: Value,
+    public value: Value,
     readonly expiresAt: bigint,
     readonly shard: number,
-    readonly bytes: number
+    public bytes: number
   ) {}
 }
+
+/** The caller's copy of a slot. */
+const entryOf = (s: Slot): Entry => ({ value: s.value, expiresAt: s.expiresAt })
 
 /** A value stored bare: a string is kind Default (SET), a number kind Number (NUM.*); neither expires. */
 type Bare = string | number
@@ -290,12 +295,38 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   }
 
   const get = (key: string, now: bigint): Entry | undefined => {
-    const stored = map.get(key)
+    const s = map.get(key)
+    if (s === undefined) return undefined
     // A bare value needs no shard or size on a read: answer with a light entry.
-    if (stored !== undefined && typeof stored !== "object") return { value: valueOfBare(stored), expiresAt: 0n }
-    const s = stored === undefined ? undefined : live(key, now)
-    if (s !== undefined && tracker !== undefined) tracker.accessed(s, now)
-    return s
+    if (typeof s !== "object") return { value: valueOfBare(s), expiresAt: 0n }
+    if (isExpired(s, now)) {
+      unlink(s)
+      expiredKeys += 1
+      return undefined
+    }
+    if (tracker !== undefined) tracker.accessed(s, now)
+    return entryOf(s)
+  }
+
+  /**
+   * An overwrite without expiry of a slot without expiry, in place (LRU and LFU keep every entry in a slot):
+   * one map lookup, no new slot. False when the key is not such a slot or the write needs room: `set` goes the
+   * long way.
+   */
+  const overwriteInPlace = (key: string, value: Value, now: bigint): boolean => {
+    const s = map.get(key)
+    if (s === undefined || typeof s !== "object" || s.expiresAt !== 0n) return false
+    const bytes = entryBytes(key, value)
+    const growth = bytes - s.bytes
+    if (growth > 0 && usedBytes + growth > maxBytes) return false
+    s.value = value
+    s.bytes = bytes
+    if (growth !== 0) {
+      shardBytes[s.shard]! += growth
+      usedBytes += growth
+    }
+    tracker!.accessed(s, now)
+    return true
   }
 
   const set = (key: string, value: Value, now: bigint, expiresAt: bigint = 0n): CommandFailed | undefined => {
@@ -309,6 +340,9 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
           return undefined
         }
       }
+    } else if (expiresAt === 0n && overwriteInPlace(key, value, now)) {
+      observer?.set(key, value, 0n)
+      return undefined
     }
     const old = live(key, now)
     if (expiresAt !== 0n && expiresAt <= now) {
@@ -403,8 +437,8 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     memory: () => ({ usedBytes, maxBytes, policy, keys: map.size, expiredKeys, evictedKeys }),
     entries: function* (now) {
       for (const [key, s] of map) {
-        if (typeof s !== "object") yield [key, slotOfBare(key, s)] as const
-        else if (!isExpired(s, now)) yield [key, s] as const
+        if (typeof s !== "object") yield [key, { value: valueOfBare(s), expiresAt: 0n }] as const
+        else if (!isExpired(s, now)) yield [key, entryOf(s)] as const
       }
     },
     observe: (o) => {

@@ -286,3 +286,37 @@ describe("sampled LRU's approximation (5 samples, Redis's default)", () => {
     expect(mean).toBeLessThan(0.2 * n)
   })
 })
+
+describe("the keyspace's counters under a memory limit", () => {
+  it("stay equal to the live entries' estimates under random writes, overwrites in place and evictions", () => {
+    const rand = seeded(99)
+    const pick = <A>(xs: ReadonlyArray<A>): A => xs[Math.floor(rand() * xs.length)]!
+    const values: ReadonlyArray<Value> = [
+      { kind: "Default", value: "x" },
+      { kind: "Default", value: "a longer plain value, é" },
+      { kind: "Number", value: 7 },
+      { kind: "String", value: "str" },
+      { kind: "List", value: [1, "two"] }
+    ]
+    const keys = ["k0", "k1", "key-2", "ключ", "k4", "k5", "k6", "k7"]
+    for (const policy of ["LRU", "LFU", "FIFO", "noeviction"] as const) {
+      const ks = Keyspace.makeMemory({ shardCount: 3, maxBytes: 500, evictionPolicy: policy })
+      for (let step = 0; step < 3000; step++) {
+        const t = BigInt(step)
+        const key = pick(keys)
+        const op = rand()
+        if (op < 0.6) ks.set(key, pick(values), t, rand() < 0.2 ? t + BigInt(1 + Math.floor(rand() * 20)) : 0n)
+        else if (op < 0.75) ks.get(key, t)
+        else if (op < 0.85) ks.expire(key, rand() < 0.5 ? 0n : t + BigInt(Math.floor(rand() * 20)), t)
+        else if (op < 0.95) ks.delete(key, t)
+        else ks.sweep(t)
+        const live = [...ks.entries(t)]
+        const used = live.reduce((n, [k, e]) => n + entryBytes(k, e.value), 0)
+        expect(ks.stats(t).reduce((n, s) => n + s.bytes, 0)).toBe(used)
+        expect(ks.memory().usedBytes).toBe(used)
+        expect(used).toBeLessThanOrEqual(500)
+      }
+      if (policy !== "noeviction") expect(ks.memory().evictedKeys).toBeGreaterThan(0)
+    }
+  })
+})
