@@ -66,7 +66,7 @@ export const parseRedisCsv = (text: string): Array<RedisCsvRow> => {
     .filter((l) => l !== "")
   if (lines.length === 0) return []
   const first = csvFields(lines[0]!)
-  const hasHeader = first[0] === "test"
+  const hasHeader = first.includes("test") && first.includes("rps")
   const header = hasHeader ? first : ["test", "rps"]
   const col = (name: string) => header.indexOf(name)
   const num = (fields: ReadonlyArray<string>, name: string) => {
