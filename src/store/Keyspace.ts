@@ -131,6 +131,9 @@ export interface KeyspaceShape {
  * without expiry updates `value` and `bytes` in place (under LRU and LFU, where every entry is a slot, it is the
  * common SET). So callers never get a slot: `get` and `entries` answer a fresh `Entry`, which never changes under
  * its holder. The eviction fields (`clock`, `hits`, `index`, see Eviction.ts) are updated in place.
+ *
+ * A slot keeps a SET string or a NUM number bare too (`data`), so that the `Value` a write was given does not
+ * outlive the write: under LRU and LFU every SET would otherwise keep one more object alive per key.
  */
 class Slot {
   clock = 0
@@ -138,17 +141,22 @@ class Slot {
   index = -1
   constructor(
     readonly key: string,
-    public value: Value,
+    public data: Value | Bare,
     readonly expiresAt: bigint,
     readonly shard: number,
     public bytes: number
   ) {}
+
+  get value(): Value {
+    const d = this.data
+    return typeof d === "object" ? d : valueOfBare(d)
+  }
 }
 
 /** The caller's copy of a slot. */
 const entryOf = (s: Slot): Entry => ({ value: s.value, expiresAt: s.expiresAt })
 
-/** A value stored bare: a string is kind Default (SET), a number kind Number (NUM.*); neither expires. */
+/** A value stored bare: a string is kind Default (SET), a number kind Number (NUM.*). */
 type Bare = string | number
 
 const bareOf = (value: Value): Bare | undefined =>
@@ -156,6 +164,9 @@ const bareOf = (value: Value): Bare | undefined =>
 
 const valueOfBare = (bare: Bare): Value =>
   typeof bare === "string" ? { kind: "Default", value: bare } : { kind: "Number", value: bare }
+
+/** What a slot keeps of `value`: the bare string or number when it has one. */
+const dataOf = (value: Value): Value | Bare => bareOf(value) ?? value
 
 const DEFAULT_SWEEP_LIMIT = 1000
 
@@ -186,8 +197,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
 
   /** The slot of a bare value: the same shard and size estimate it was counted with when stored. */
   const slotOfBare = (key: string, bare: Bare): Slot => {
-    const value = valueOfBare(bare)
-    return new Slot(key, value, 0n, shardOf(key, shardCount), entryBytes(key, value))
+    return new Slot(key, bare, 0n, shardOf(key, shardCount), keyEntryBytes(key) + scalarBytes(bare))
   }
 
   /**
@@ -319,7 +329,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     const bytes = entryBytes(key, value)
     const growth = bytes - s.bytes
     if (growth > 0 && usedBytes + growth > maxBytes) return false
-    s.value = value
+    s.data = dataOf(value)
     s.bytes = bytes
     if (growth !== 0) {
       shardBytes[s.shard]! += growth
@@ -376,7 +386,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   ): void => {
     const bare = bareAllowed && expiresAt === 0n ? bareOf(value) : undefined
     if (old !== undefined) {
-      const next = new Slot(key, value, expiresAt, old.shard, bytes)
+      const next = new Slot(key, dataOf(value), expiresAt, old.shard, bytes)
       map.set(key, bare ?? next)
       shardBytes[old.shard]! += bytes - old.bytes
       usedBytes += bytes - old.bytes
@@ -385,7 +395,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       tracker?.rewritten(old, next, now)
     } else {
       const shard = shardOf(key, shardCount)
-      const slot = new Slot(key, value, expiresAt, shard, bytes)
+      const slot = new Slot(key, dataOf(value), expiresAt, shard, bytes)
       map.set(key, bare ?? slot)
       shardKeys[shard]! += 1
       shardBytes[shard]! += bytes
@@ -405,7 +415,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       return true
     }
     // Same value, same place in the eviction order: only the expiry changes.
-    const next = new Slot(key, s.value, expiresAt, s.shard, s.bytes)
+    const next = new Slot(key, s.data, expiresAt, s.shard, s.bytes)
     tracker?.replaced(s, next)
     map.set(key, next)
     if (s.expiresAt !== 0n) expiring -= 1
