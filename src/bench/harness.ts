@@ -500,7 +500,9 @@ const main = async (): Promise<number> => {
         }))
       : []
 
-    const how = `${o.quick ? "quick" : "full"} run, fleare-ts ${o.compiled ? "bundled (dist/fleare-server.mjs)" : "under tsx (src/main.ts)"}`
+    const targeted =
+      o.tests.length < TESTS.length || o.pipelines.length < PIPELINES.length || !o.memory || !o.persistence
+    const how = `${targeted ? "targeted" : o.quick ? "quick" : "full"} run, fleare-ts ${o.compiled ? "bundled (dist/fleare-server.mjs)" : "under tsx (src/main.ts)"}`
     const title = `${started.toISOString().slice(0, 16).replace("T", " ")} UTC (${how})`
     const servers = [
       "fleare-ts (no memory limit)",

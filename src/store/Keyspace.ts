@@ -139,13 +139,17 @@ class Slot {
   clock = 0
   hits = 0
   index = -1
+  /** `expiresAt !== 0n`, kept in the slot: a read then need not load the bigint (another object) to know. */
+  readonly timed: boolean
   constructor(
     readonly key: string,
     public data: Value | Bare,
     readonly expiresAt: bigint,
     readonly shard: number,
     public bytes: number
-  ) {}
+  ) {
+    this.timed = expiresAt !== 0n
+  }
 
   get value(): Value {
     const d = this.data
@@ -221,7 +225,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     map.set(key, bare)
   }
 
-  const isExpired = (s: Slot, now: bigint) => s.expiresAt !== 0n && now >= s.expiresAt
+  const isExpired = (s: Slot, now: bigint) => s.timed && now >= s.expiresAt
 
   // Removes `s`, which must be the current slot of its key, and updates every counter.
   const unlink = (s: Slot) => {
@@ -325,11 +329,17 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
    */
   const overwriteInPlace = (key: string, value: Value, now: bigint): boolean => {
     const s = map.get(key)
-    if (s === undefined || typeof s !== "object" || s.expiresAt !== 0n) return false
-    const bytes = entryBytes(key, value)
-    const growth = bytes - s.bytes
+    if (s === undefined || typeof s !== "object" || s.timed) return false
+    const old = s.data
+    const bare = bareOf(value)
+    // Bare over bare (SET over SET): the estimates differ by the values' sizes alone, as in `storeBare`.
+    const growth =
+      bare !== undefined && typeof old !== "object"
+        ? scalarBytes(bare) - scalarBytes(old)
+        : entryBytes(key, value) - s.bytes
+    const bytes = s.bytes + growth
     if (growth > 0 && usedBytes + growth > maxBytes) return false
-    s.data = dataOf(value)
+    s.data = bare ?? value
     s.bytes = bytes
     if (growth !== 0) {
       shardBytes[s.shard]! += growth
