@@ -171,15 +171,20 @@ class SampledTracker<S extends Evictable> implements EvictionTracker<S> {
   }
 
   victim(keep: string, now: bigint): string | undefined {
-    this.populate(keep, this.lfu ? minuteOf(now) : 0)
+    const minute = this.lfu ? minuteOf(now) : 0
     const pool = this.pool
-    while (pool.length > 0) {
-      const c = pool.shift()!
-      const s = c.slot
-      // Still the key's current entry, not used since it was sampled: otherwise its figures are stale.
-      if (s.index >= 0 && this.slots[s.index] === s && s.clock === c.clock && s.hits === c.hits && s.key !== keep)
-        return s.key
+    // A sample can hold only the key being written; sample again a few times, then take any other key.
+    for (let attempt = 0; attempt < 4; attempt++) {
+      this.populate(keep, minute)
+      while (pool.length > 0) {
+        const c = pool.shift()!
+        const s = c.slot
+        // Still the key's current entry, not used since it was sampled: otherwise its figures are stale.
+        if (s.index >= 0 && this.slots[s.index] === s && s.clock === c.clock && s.hits === c.hits && s.key !== keep)
+          return s.key
+      }
     }
+    for (const s of this.slots) if (s.key !== keep) return s.key
     return undefined
   }
 

@@ -98,6 +98,14 @@ describe("LRU tracker", () => {
     expect(h.evict(1)).toEqual(["b"])
   })
 
+  it("finds another key when every sample is the key being written", () => {
+    // random 0: every sample is the first tracked entry, which is the key being written.
+    const h = harness("LRU", 1, () => 0)
+    h.insert("a", "b", "c")
+    expect(h.evict(2, "a")).toEqual(["b", "c"])
+    expect(h.evict(1, "a")).toEqual([])
+  })
+
   it("a candidate read after it entered the pool is not evicted on its stale figures", () => {
     const h = harness("LRU", 1, seeded(1))
     h.insert("a", "b")
