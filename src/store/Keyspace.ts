@@ -330,13 +330,10 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   const overwriteInPlace = (key: string, value: Value, now: bigint): boolean => {
     const s = map.get(key)
     if (s === undefined || typeof s !== "object" || s.timed) return false
-    const old = s.data
     const bare = bareOf(value)
-    // Bare over bare (SET over SET): the estimates differ by the values' sizes alone, as in `storeBare`.
-    const growth =
-      bare !== undefined && typeof old !== "object"
-        ? scalarBytes(bare) - scalarBytes(old)
-        : entryBytes(key, value) - s.bytes
+    // Sized from the new value and the slot's own figure: reading the old value (even its type) would load another
+    // object, a cache miss per SET on a large keyspace.
+    const growth = (bare !== undefined ? keyEntryBytes(key) + scalarBytes(bare) : entryBytes(key, value)) - s.bytes
     const bytes = s.bytes + growth
     if (growth > 0 && usedBytes + growth > maxBytes) return false
     s.data = bare ?? value
