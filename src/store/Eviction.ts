@@ -76,6 +76,8 @@ export const LFU_DECAY_MINUTES = 1
 export const LFU_MAX = 255
 
 const NS_PER_MINUTE = 60e9
+/** LFU reads the minute from the clock once per this many accesses (see `minuteAt`). */
+const MINUTE_EVERY = 64
 
 /** The minute of `now` (epoch nanoseconds). */
 const minuteOf = (now: bigint): number => Math.floor(Number(now) / NS_PER_MINUTE)
@@ -91,8 +93,9 @@ export const lfuDecayed = (hits: number, minute: number): number => {
 /** One logarithmic increment of LFU's counter: always below the initial value, then ever less likely. */
 export const lfuIncrement = (counter: number, random: () => number): number => {
   if (counter >= LFU_MAX) return LFU_MAX
-  const base = counter > LFU_INIT ? counter - LFU_INIT : 0
-  return random() < 1 / (base * LFU_LOG_FACTOR + 1) ? counter + 1 : counter
+  // At or below the initial value an access always counts: no random number needed.
+  if (counter <= LFU_INIT) return counter + 1
+  return random() < 1 / ((counter - LFU_INIT) * LFU_LOG_FACTOR + 1) ? counter + 1 : counter
 }
 
 /** The new `hits` of an accessed entry: decayed to `minute`, incremented once, stamped with `minute`. */
@@ -121,6 +124,9 @@ class SampledTracker<S extends Evictable> implements EvictionTracker<S> {
   /** The best candidates seen so far, best first. */
   private readonly pool: Array<Candidate<S>> = []
   private tick = 0
+  /** LFU: the current minute, read from `now` every `MINUTE_EVERY` accesses and at every eviction. */
+  private minute = -1
+  private touches = 0
 
   constructor(
     private readonly lfu: boolean,
@@ -137,12 +143,12 @@ class SampledTracker<S extends Evictable> implements EvictionTracker<S> {
     slot.index = this.slots.length
     this.slots.push(slot)
     slot.clock = ++this.tick
-    if (this.lfu) slot.hits = minuteOf(now) * 256 + LFU_INIT
+    if (this.lfu) slot.hits = this.minuteAt(now) * 256 + LFU_INIT
   }
 
   accessed(slot: S, now: bigint): void {
     slot.clock = ++this.tick
-    if (this.lfu) slot.hits = lfuTouch(slot.hits, minuteOf(now), this.random)
+    if (this.lfu) slot.hits = lfuTouch(slot.hits, this.minuteAt(now), this.random)
   }
 
   rewritten(old: S, next: S, now: bigint): void {
@@ -171,7 +177,7 @@ class SampledTracker<S extends Evictable> implements EvictionTracker<S> {
   }
 
   victim(keep: string, now: bigint): string | undefined {
-    const minute = this.lfu ? minuteOf(now) : 0
+    const minute = this.lfu ? (this.minute = minuteOf(now)) : 0
     const pool = this.pool
     // A sample can hold only the key being written; sample again a few times, then take any other key.
     for (let attempt = 0; attempt < 4; attempt++) {
@@ -186,6 +192,19 @@ class SampledTracker<S extends Evictable> implements EvictionTracker<S> {
     }
     for (const s of this.slots) if (s.key !== keep) return s.key
     return undefined
+  }
+
+  /**
+   * The minute LFU stamps an access with. Converting the bigint clock costs more than the rest of an access, so
+   * it is read every `MINUTE_EVERY` accesses (and at every eviction): an access may be stamped up to that many
+   * accesses late, far below the minute of one decay step unless the server is nearly idle.
+   */
+  private minuteAt(now: bigint): number {
+    if (this.minute < 0 || ++this.touches >= MINUTE_EVERY) {
+      this.touches = 0
+      this.minute = minuteOf(now)
+    }
+    return this.minute
   }
 
   /** Samples entries into the pool: all of them when there are no more than `samples`. */

@@ -150,7 +150,11 @@ describe("LFU tracker", () => {
     expect(lfuDecayed(hits, 10)).toBe(7)
     expect(lfuDecayed(hits, 13)).toBe(4)
     expect(lfuDecayed(hits, 100)).toBe(0)
-    expect(lfuTouch(hits, 13, () => 1)).toBe(13 * 256 + 4)
+    // decayed to 4, below the initial 5, where an access always counts
+    expect(lfuTouch(hits, 13, () => 0.999)).toBe(13 * 256 + 5)
+    // past the initial value, the random number decides
+    expect(lfuTouch(20 * 256 + 8, 20, () => 0.999)).toBe(20 * 256 + 8)
+    expect(lfuTouch(20 * 256 + 8, 20, () => 0)).toBe(20 * 256 + 9)
   })
 
   it("an often-read key that went idle is evicted before a newer, less-read one", () => {
