@@ -6,10 +6,13 @@
  *    after start; RSS growth per idle authenticated connection (1000 connections). RSS growth is read after a
  *    settle time and a full GC on both sides (see target.ts).
  * 2. Throughput: PING, SET, GET, SESSION, NUM.INCR x pipeline 1 and 16 x 50 connections, each cell a few
- *    seconds, the two servers interleaved cell by cell (A B, B A, A B, ...: which one goes first alternates),
- *    medians over the rounds. Server CPU per request = the server's utime+stime over the cell (/proc) / the replies it sent.
- * 3. Persistence (fsync always against off) and pub/sub (1 publisher, 100 subscribers, messages delivered per
- *    second; fleare-ts alone, as the baseline has no pub/sub: see pubsub.ts).
+ *    seconds, the servers interleaved cell by cell (which one goes first rotates), medians over the rounds:
+ *    fleare-ts as configured by default (no memory limit), fleare-ts with `memory.max_size_mb: 1024` and
+ *    `eviction_policy: LRU` (Fleare's own default configuration), the baseline, and, when `redis-server` and
+ *    `redis-benchmark` are installed, Redis 7 loaded by redis-benchmark (informative). Server CPU per request =
+ *    the server's utime+stime over the cell (/proc) / the replies it sent.
+ * 3. Persistence: SET against fleare-ts with `fsync: always` and with `fsync: everysec` against persistence off.
+ * 4. A chart of the matrix (docs/bench.svg, next to the report).
  *
  * Each figure is checked against the issue's targets and marked PASS or FAIL; the exit status is 1 when any row
  * fails. The load generator runs in this process (one thread), so it competes with the servers for the CPU:
@@ -20,9 +23,21 @@ import * as os from "node:os"
 import { execFileSync } from "node:child_process"
 import { dirname, join, resolve } from "node:path"
 import { parseArgs } from "node:util"
+import { renderChart } from "./chart.js"
 import { connectAll } from "./connect.js"
 import { defaultLoadOptions } from "./load.js"
-import { type CellRun, LABEL, type Memory, renderReport } from "./benchReport.js"
+import {
+  type BenchRun,
+  type CellRun,
+  chartOf,
+  LABEL,
+  type Memory,
+  type PersistenceRow,
+  type RedisRun,
+  renderPersistence,
+  renderReport
+} from "./benchReport.js"
+import { freePort, redisBenchmarkArgs, redisSpec, redisTestOf, runRedisBenchmark, which } from "./redis.js"
 import { fmtInt } from "./report.js"
 import { runLoad } from "./runLoad.js"
 import { ErrorTally } from "./stats.js"
@@ -33,6 +48,11 @@ import type { TestName } from "./workload.js"
 const TESTS: ReadonlyArray<TestName> = ["ping", "set", "get", "session", "incr"]
 const PIPELINES = [1, 16]
 const CONNECTIONS = 50
+/** The keyspace of the matrix's SET and GET (fleare-benchmark's default), also given to redis-benchmark. */
+const KEYSPACE = 100_000
+/** The limited configuration: Fleare's own defaults for the memory section. */
+const LIMITED_CONFIG = "{persistence: {enable: false}, memory: {max_size_mb: 1024, eviction_policy: LRU}}"
+const LIMITED_LABEL = "memory.max_size_mb: 1024, eviction_policy: LRU"
 
 interface HarnessOptions {
   readonly quick: boolean
@@ -45,6 +65,14 @@ interface HarnessOptions {
   readonly steadySeconds: number
   readonly baseline: string | undefined
   readonly out: string | undefined
+  readonly chart: string | undefined
+  readonly tests: ReadonlyArray<TestName>
+  readonly pipelines: ReadonlyArray<number>
+  readonly memory: boolean
+  readonly persistence: boolean
+  readonly limited: boolean
+  /** redis-server and redis-benchmark, when both are found and not turned off. */
+  readonly redis: { readonly server: string; readonly benchmark: string } | undefined
 }
 
 const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
@@ -65,12 +93,23 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
       "no-baseline": { type: "boolean" },
       out: { type: "string" },
       "no-append": { type: "boolean" },
+      chart: { type: "string" },
+      tests: { type: "string" },
+      pipelines: { type: "string" },
+      "no-memory": { type: "boolean" },
+      "no-persistence": { type: "boolean" },
+      "no-limited": { type: "boolean" },
+      "no-redis": { type: "boolean" },
+      "redis-server": { type: "string" },
+      "redis-benchmark": { type: "string" },
       help: { type: "boolean" }
     }
   })
   if (values.help) {
     console.log(`usage: npm run bench -- [--quick] [--rounds N] [--seconds S] [--warmup S] [--keys N]
        [--idle-connections N] [--steady-seconds S] [--baseline PATH | --no-baseline] [--out FILE | --no-append]
+       [--chart FILE] [--tests LIST] [--pipelines LIST] [--no-memory] [--no-persistence] [--no-limited]
+       [--no-redis] [--redis-server PATH] [--redis-benchmark PATH]
 
   --quick              1 round, 1 s per cell, 100,000 keys: about two minutes
   --compiled           run dist/fleare-server.mjs, as npm start does (the default; built first)
@@ -82,7 +121,16 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
   --idle-connections N connections for the RSS-per-connection measurement       [1000]
   --steady-seconds S   idle time before each steady-state reading (0: skip it)   [25]
   --baseline PATH      the baseline server        [../shared/tools/fleare-mock-server.mjs]
-  --out FILE           the report is appended here                      [docs/PERFORMANCE.md]`)
+  --out FILE           the report is appended here                      [docs/PERFORMANCE.md]
+  --no-append          print the report only (and write no chart unless --chart is given)
+  --chart FILE         the SVG chart of the matrix                             [docs/bench.svg]
+  --tests LIST         the matrix's commands              [ping,set,get,session,incr]
+  --pipelines LIST     the matrix's pipeline depths                             [1,16]
+  --no-memory          skip the memory measurements (targeted throughput runs)
+  --no-persistence     skip the persistence row
+  --no-limited         skip the limited configuration (1024 MB + LRU)
+  --no-redis           skip the Redis reference (run when redis-server and redis-benchmark are on PATH)
+  --redis-server PATH, --redis-benchmark PATH   where they are                  [from PATH]`)
     process.exit(0)
   }
   const quick = values.quick ?? false
@@ -109,8 +157,44 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
     idleConnections: Math.floor(num("idle-connections", values["idle-connections"], 1000, 10)),
     steadySeconds: num("steady-seconds", values["steady-seconds"], 25, 0),
     baseline: baseline !== undefined && existsSync(baseline) ? baseline : undefined,
-    out: values["no-append"] ? undefined : (values.out ?? join(packageRoot, "docs/PERFORMANCE.md"))
+    out: values["no-append"] ? undefined : (values.out ?? join(packageRoot, "docs/PERFORMANCE.md")),
+    chart: values.chart ?? (values["no-append"] ? undefined : join(packageRoot, "docs/bench.svg")),
+    tests: listOption("tests", values.tests, TESTS, (t) => TESTS.find((x) => x === t)),
+    pipelines: listOption("pipelines", values.pipelines, PIPELINES, (p) =>
+      /^[1-9]\d*$/.test(p) ? Number(p) : undefined
+    ),
+    memory: !(values["no-memory"] ?? false),
+    persistence: !(values["no-persistence"] ?? false),
+    limited: !(values["no-limited"] ?? false),
+    redis: values["no-redis"] ? undefined : findRedis(values["redis-server"], values["redis-benchmark"])
   }
+}
+
+/** A comma-separated option's items, each checked by `parse` (undefined: not allowed). */
+const listOption = <A>(
+  name: string,
+  raw: string | undefined,
+  fallback: ReadonlyArray<A>,
+  parse: (s: string) => A | undefined
+): ReadonlyArray<A> => {
+  if (raw === undefined) return fallback
+  return raw.split(",").map((item) => {
+    const v = parse(item.trim())
+    if (v === undefined) throw new Error(`--${name}: ${item} is not one of ${fallback.join(",")}`)
+    return v
+  })
+}
+
+/** redis-server and redis-benchmark, from the flags or PATH; undefined unless both exist. */
+const findRedis = (
+  server: string | undefined,
+  benchmark: string | undefined
+): { server: string; benchmark: string } | undefined => {
+  const s = server ?? which("redis-server")
+  const b = benchmark ?? which("redis-benchmark")
+  if ((server !== undefined && !existsSync(server)) || (benchmark !== undefined && !existsSync(benchmark)))
+    throw new Error("--redis-server / --redis-benchmark: no such file")
+  return s !== undefined && b !== undefined ? { server: s, benchmark: b } : undefined
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -227,65 +311,109 @@ const loadAvg = () =>
     .map((l) => l.toFixed(2))
     .join(" ")
 
-const median = (xs: ReadonlyArray<number>): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-}
-
 /**
- * The persistence row: SET (pipeline 1) against fleare-ts with `fsync: always` (a log in a temp dir) and against
- * the persistence-off server, interleaved, at 50 connections (target: >= 0.3x, which needs group commit) and at
- * 1 connection (one fsync per request: the disk's fsync latency, no target).
+ * The persistence rows: SET (pipeline 1) against fleare-ts with `fsync: always` and with `fsync: everysec` (each
+ * with a log in a temp dir) and against the persistence-off server, interleaved, at 50 connections (target for
+ * `always`: >= 0.3x, which needs group commit) and at 1 connection (one fsync per request: the disk's fsync
+ * latency, no target).
  */
 const measurePersistence = async (
   off: Target,
   o: HarnessOptions,
   log: (s: string) => void
 ): Promise<{ markdown: string; failures: number }> => {
-  const dir = mkdtempSync(join(os.tmpdir(), "fleare-bench-wal-"))
-  const on = await startTarget(
-    oursSpec(o.compiled, `{persistence: {enable: true, fsync: always, path: ${JSON.stringify(dir)}}}`, "fsync always")
-  )
+  const dirs = [0, 1].map(() => mkdtempSync(join(os.tmpdir(), "fleare-bench-wal-")))
+  const durable = (fsync: string, dir: string) =>
+    oursSpec(
+      o.compiled,
+      `{persistence: {enable: true, fsync: ${fsync}, path: ${JSON.stringify(dir)}}}`,
+      `fsync ${fsync}`
+    )
+  const always = await startTarget(durable("always", dirs[0]!))
+  const everysec = await startTarget(durable("everysec", dirs[1]!))
   try {
-    const rows: Array<string> = []
-    let failures = 0
+    const rows: Array<PersistenceRow> = []
     for (const connections of [CONNECTIONS, 1]) {
-      const offOps: Array<number> = []
-      const onOps: Array<number> = []
+      const ops = new Map<Target, Array<number>>([
+        [off, []],
+        [always, []],
+        [everysec, []]
+      ])
       let errors = 0
       for (let round = 0; round < o.rounds; round++) {
-        const pair = round % 2 === 0 ? [off, on] : [on, off]
-        for (const t of pair) {
+        for (const t of rotate([off, always, everysec], round)) {
           const run = await runCell(t, "set", 1, o, connections)
           errors += run.result.errors.total
-          ;(t === on ? onOps : offOps).push(run.result.opsPerSec)
+          ops.get(t)!.push(run.result.opsPerSec)
         }
         log(
-          `round ${round + 1}/${o.rounds} SET P=1 c=${connections}: off ${fmtInt(offOps.at(-1)!)}, fsync always ${fmtInt(onOps.at(-1)!)} ops/s`
+          `round ${round + 1}/${o.rounds} SET P=1 c=${connections}: off ${fmtInt(ops.get(off)!.at(-1)!)}, ` +
+            `fsync always ${fmtInt(ops.get(always)!.at(-1)!)}, everysec ${fmtInt(ops.get(everysec)!.at(-1)!)} ops/s`
         )
       }
-      const ratio = median(onOps) / median(offOps)
-      const target = connections === CONNECTIONS ? 0.3 : undefined
-      const pass = errors === 0 && (target === undefined || ratio >= target)
-      if (!pass) failures++
-      rows.push(
-        `| SET | ${connections} | ${fmtInt(median(offOps))} | ${fmtInt(median(onOps))} | ${ratio.toFixed(2)} | ` +
-          `${target === undefined ? "-" : `>= ${target}`} | ${errors} | ${pass ? "PASS" : "FAIL"} |`
-      )
+      rows.push({ connections, off: ops.get(off)!, always: ops.get(always)!, everysec: ops.get(everysec)!, errors })
     }
-    const markdown = [
-      "",
-      "Persistence: `fsync: always` (every reply waits for its fsync; concurrent writers share one) against persistence off, fleare-ts both, pipeline 1, interleaved, medians.",
-      "",
-      "| command | connections | persistence off ops/s | fsync always ops/s | ratio | target | errors | result |",
-      "| --- | --: | --: | --: | --: | --: | --: | --- |",
-      ...rows,
-      ""
-    ].join("\n")
-    return { markdown, failures }
+    return renderPersistence(rows)
   } finally {
-    await on.stop()
-    rmSync(dir, { recursive: true, force: true })
+    await Promise.all([always.stop(), everysec.stop()])
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** `xs` rotated left by `by`: which server goes first moves on every cell and round. */
+const rotate = <A>(xs: ReadonlyArray<A>, by: number): Array<A> => {
+  const k = xs.length === 0 ? 0 : by % xs.length
+  return [...xs.slice(k), ...xs.slice(0, k)]
+}
+
+/** Redis: its server and redis-benchmark's figures for one cell, with a run before it to size the measured one. */
+interface RedisSide {
+  readonly target: Target
+  readonly benchmark: string
+  /** The last rate seen per cell, to size the next run to about `seconds`. */
+  readonly rates: Map<string, number>
+}
+
+const runRedisCell = async (r: RedisSide, test: TestName, pipeline: number, o: HarnessOptions): Promise<RedisRun> => {
+  const t = redisTestOf(test)!
+  const id = `${test}/${pipeline}`
+  const args = (requests: number) =>
+    redisBenchmarkArgs({
+      port: r.target.port,
+      test: t.arg,
+      connections: CONNECTIONS,
+      pipeline,
+      requests,
+      dataSize: 3,
+      keyspace: KEYSPACE
+    })
+  const timeoutMs = (o.warmup + o.seconds + 60) * 1000
+  // redis-benchmark counts requests, not seconds: the first run of a cell (its warm-up) measures the rate.
+  const warm = Math.max(1000, Math.round((r.rates.get(id) ?? 20_000 * pipeline) * Math.max(o.warmup, 0.2)))
+  const first = await runRedisBenchmark(r.benchmark, args(warm), t.csvName, timeoutMs)
+  r.rates.set(id, first.opsPerSec)
+  const requests = Math.max(1000, Math.round(first.opsPerSec * o.seconds))
+  const cpu0 = r.target.cpuSeconds()
+  const row = await runRedisBenchmark(r.benchmark, args(requests), t.csvName, timeoutMs)
+  const cpu = r.target.cpuSeconds() - cpu0
+  r.rates.set(id, row.opsPerSec)
+  return { opsPerSec: row.opsPerSec, p50Ms: row.p50Ms, p99Ms: row.p99Ms, cpuUsPerRequest: (cpu * 1e6) / requests }
+}
+
+const startRedis = async (o: HarnessOptions, log: (s: string) => void): Promise<RedisSide | undefined> => {
+  if (o.redis === undefined) {
+    log("fleare bench: redis-server / redis-benchmark not found: no Redis reference (apt-get install redis-server)")
+    return undefined
+  }
+  try {
+    const port = await freePort()
+    const target = await startTarget(redisSpec(o.redis.server, port))
+    const version = execFileSync(o.redis.server, ["--version"], { encoding: "utf8" }).trim()
+    log(`fleare bench: reference ${version} on port ${port}`)
+    return { target, benchmark: o.redis.benchmark, rates: new Map() }
+  } catch (e) {
+    log(`fleare bench: Redis did not start, no Redis reference: ${e instanceof Error ? e.message : String(e)}`)
+    return undefined
   }
 }
 
@@ -302,75 +430,118 @@ const main = async (): Promise<number> => {
 
   // 1. Memory per key, each server fresh.
   const keyFigures: Array<{ bytesPerKey: number; errors: ErrorTally }> = []
-  for (const spec of specs) {
-    log(`memory: ${spec.name}: ${fmtInt(o.keys)} keys of 100 bytes ...`)
-    keyFigures.push(await measureKeys(spec, o.keys))
-  }
+  if (o.memory)
+    for (const spec of specs) {
+      log(`memory: ${spec.name}: ${fmtInt(o.keys)} keys of 100 bytes ...`)
+      keyFigures.push(await measureKeys(spec, o.keys))
+    }
 
   // 2. Per-connection RSS at steady state, each server fresh (both at once: they only wait).
-  if (o.steadySeconds > 0)
+  if (o.memory && o.steadySeconds > 0)
     log(`memory: ${fmtInt(o.idleConnections)} idle connections at steady state (${o.steadySeconds} s idle) ...`)
   const steady = await Promise.all(
     specs.map((spec) =>
-      o.steadySeconds > 0 ? measureSteadyConnections(spec, o.idleConnections, o.steadySeconds) : undefined
+      o.memory && o.steadySeconds > 0 ? measureSteadyConnections(spec, o.idleConnections, o.steadySeconds) : undefined
     )
   )
 
-  // 3. Idle RSS and per-connection RSS, then the throughput matrix, on the same fresh processes.
+  // 3. Idle RSS and per-connection RSS, then the throughput matrix, on the same fresh processes; the limited
+  //    configuration and Redis join the matrix's rounds.
   const targets = await Promise.all(specs.map((s) => startTarget(s)))
+  const limited = o.limited ? await startTarget(oursSpec(o.compiled, LIMITED_CONFIG, "fleare-ts limited")) : undefined
+  const redis = await startRedis(o, log)
   try {
     const idle: Array<{ idleRss: number; bytesPerConnection: number }> = []
-    for (const t of targets) {
-      log(`memory: ${t.name}: idle RSS and ${fmtInt(o.idleConnections)} idle connections ...`)
-      idle.push(await measureIdle(t, o.idleConnections))
-    }
-    const cells = TESTS.flatMap((test) => PIPELINES.map((pipeline) => ({ test, pipeline })))
+    if (o.memory)
+      for (const t of targets) {
+        log(`memory: ${t.name}: idle RSS and ${fmtInt(o.idleConnections)} idle connections ...`)
+        idle.push(await measureIdle(t, o.idleConnections))
+      }
+    const cells = o.tests.flatMap((test) => o.pipelines.map((pipeline) => ({ test, pipeline })))
     const runs = cells.map(() => targets.map((): Array<CellRun> => []))
+    const limitedRuns = cells.map((): Array<CellRun> => [])
+    const redisRuns = cells.map((): Array<RedisRun> => [])
     for (let round = 0; round < o.rounds; round++) {
       for (const [ci, cell] of cells.entries()) {
-        // Alternate which server goes first, so neither always runs on the warmer (or cooler) machine.
-        const order = targets.map((_, i) => i)
-        if ((round + ci) % 2 === 1) order.reverse()
+        // Rotate which server goes first, so none always runs on the warmer (or cooler) machine.
+        type Side =
+          | { readonly kind: "ours"; readonly i: number }
+          | { readonly kind: "limited" }
+          | { readonly kind: "redis" }
+        const sides: Array<Side> = [
+          ...targets.map((_, i): Side => ({ kind: "ours", i })),
+          ...(limited !== undefined ? [{ kind: "limited" } as const] : []),
+          ...(redis !== undefined && redisTestOf(cell.test) !== undefined ? [{ kind: "redis" } as const] : [])
+        ]
         const line: Array<string> = []
-        for (const i of order) {
-          const run = await runCell(targets[i]!, cell.test, cell.pipeline, o)
-          runs[ci]![i]!.push(run)
-          line.push(
-            `${targets[i]!.name} ${fmtInt(run.result.opsPerSec)} ops/s ${run.cpuUsPerRequest.toFixed(2)} us/req`
-          )
+        for (const side of rotate(sides, round + ci)) {
+          if (side.kind === "redis") {
+            // The reference is informative: a failed run is reported and leaves a gap, it does not stop the bench.
+            try {
+              const r = await runRedisCell(redis!, cell.test, cell.pipeline, o)
+              redisRuns[ci]!.push(r)
+              line.push(`Redis ${fmtInt(r.opsPerSec)} ops/s ${r.cpuUsPerRequest.toFixed(2)} us/req`)
+            } catch (e) {
+              line.push(`Redis failed (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`)
+            }
+            continue
+          }
+          const t = side.kind === "limited" ? limited! : targets[side.i]!
+          const run = await runCell(t, cell.test, cell.pipeline, o)
+          if (side.kind === "limited") limitedRuns[ci]!.push(run)
+          else runs[ci]![side.i]!.push(run)
+          line.push(`${t.name} ${fmtInt(run.result.opsPerSec)} ops/s ${run.cpuUsPerRequest.toFixed(2)} us/req`)
         }
         log(`round ${round + 1}/${o.rounds} ${LABEL[cell.test]} P=${cell.pipeline}: ${line.join(", ")}`)
       }
     }
-    const memory: Array<Memory> = targets.map((t, i) => ({
-      ...idle[i]!,
-      steadyBytesPerConnection: steady[i],
-      bytesPerKey: keyFigures[i]!.bytesPerKey,
-      keyErrors: keyFigures[i]!.errors,
-      peakRss: t.peakRss(),
-      endRss: t.rss()
-    }))
+    const memory: Array<Memory> = o.memory
+      ? targets.map((t, i) => ({
+          ...idle[i]!,
+          steadyBytesPerConnection: steady[i],
+          bytesPerKey: keyFigures[i]!.bytesPerKey,
+          keyErrors: keyFigures[i]!.errors,
+          peakRss: t.peakRss(),
+          endRss: t.rss()
+        }))
+      : []
 
-    const how = `${o.quick ? "quick" : "full"} run, fleare-ts ${o.compiled ? "bundled (dist/fleare-server.mjs)" : "under tsx (src/main.ts)"}`
-    const { markdown: md, failures } = renderReport({
-      title: `${started.toISOString().slice(0, 16).replace("T", " ")} UTC (${how})`,
+    const targeted =
+      o.tests.length < TESTS.length || o.pipelines.length < PIPELINES.length || !o.memory || !o.persistence
+    const how = `${targeted ? "targeted" : o.quick ? "quick" : "full"} run, fleare-ts ${o.compiled ? "bundled (dist/fleare-server.mjs)" : "under tsx (src/main.ts)"}`
+    const title = `${started.toISOString().slice(0, 16).replace("T", " ")} UTC (${how})`
+    const servers = [
+      "fleare-ts (no memory limit)",
+      ...(limited !== undefined ? [`fleare-ts with ${LIMITED_LABEL}`] : []),
+      ...(hasBaseline ? ["the baseline (fleare-mock-server.mjs)"] : []),
+      ...(redis !== undefined ? ["Redis (redis-benchmark)"] : [])
+    ]
+    const benchRun: BenchRun = {
+      title,
       context: [
         `Machine: ${machine()}. Load average ${loadAtStart} at the start, ${loadAvg()} at the end (other work on the machine makes the figures noisy).`,
-        `Throughput: ${o.rounds} round(s) x ${o.seconds} s per cell (after ${o.warmup} s warm-up), ${CONNECTIONS} connections, 3-byte values, 100,000 keys; ${hasBaseline ? "fleare-ts and the baseline (fleare-mock-server.mjs) interleaved, medians of the rounds" : "no baseline"}. Client: fleare-benchmark's load loop, one thread, on the same machine.`
+        `Throughput: ${o.rounds} round(s) x ${o.seconds} s per cell (after ${o.warmup} s warm-up), ${CONNECTIONS} connections, 3-byte values, ${fmtInt(KEYSPACE)} keys; ${servers.join(", ")} interleaved cell by cell, medians of the rounds. Client: fleare-benchmark's load loop, one thread, on the same machine.`
       ],
       keys: o.keys,
       idleConnections: o.idleConnections,
       steadySeconds: o.steadySeconds,
-      cells: cells.map((c, i) => ({ ...c, runs: runs[i]! })),
-      memory
-    })
-    const durable = await measurePersistence(targets[0]!, o, log)
+      cells: cells.map((c, i) => ({
+        ...c,
+        runs: runs[i]!,
+        ...(limited !== undefined ? { limited: limitedRuns[i]! } : {}),
+        ...(redisRuns[i]!.length > 0 ? { redis: redisRuns[i]! } : {})
+      })),
+      memory,
+      limited: LIMITED_LABEL
+    }
+    const { markdown: md, failures } = renderReport(benchRun)
+    const durable = o.persistence ? await measurePersistence(targets[0]!, o, log) : { markdown: "", failures: 0 }
     const pubsub = await measurePubSub(
       targets[0]!,
       { subscribers: 100, pipeline: 16, warmupS: o.warmup, seconds: o.seconds },
       log
     )
-    const report = `${md}\n${durable.markdown}\n${pubsub.markdown}`
+    const report = `${md}${durable.markdown === "" ? "" : `\n${durable.markdown}`}\n${pubsub.markdown}`
     const allFailures = failures + durable.failures + pubsub.failures
     console.log(`\n${report}`)
     if (o.out !== undefined) {
@@ -379,9 +550,16 @@ const main = async (): Promise<number> => {
       appendFileSync(o.out, `\n${report}`)
       log(`appended to ${o.out}`)
     }
+    if (o.chart !== undefined) {
+      mkdirSync(dirname(o.chart), { recursive: true })
+      writeFileSync(o.chart, renderChart(chartOf(benchRun, "fleare-ts throughput (ops/s, 50 connections)", title)))
+      log(`chart written to ${o.chart}`)
+    }
     return allFailures === 0 ? 0 : 1
   } finally {
-    await Promise.all(targets.map((t) => t.stop()))
+    await Promise.all(
+      [...targets, ...(limited ? [limited] : []), ...(redis ? [redis.target] : [])].map((t) => t.stop())
+    )
   }
 }
 

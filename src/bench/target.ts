@@ -53,9 +53,16 @@ export interface Target {
 /** How to start one kind of server. */
 export interface TargetSpec {
   readonly name: string
+  /** The program; node (this process's executable) when absent. */
+  readonly command?: string
   readonly args: ReadonlyArray<string>
   /** A line the process writes to stderr after a GC requested by SIGUSR2. */
   readonly gcDone: RegExp
+  /**
+   * For a server told its port (Redis cannot be given port 0): the port, and the line it prints once it
+   * accepts connections. Without them the server prints "listening on HOST:PORT".
+   */
+  readonly fixedPort?: { readonly port: number; readonly ready: RegExp }
 }
 
 /**
@@ -104,7 +111,7 @@ const cpuOf = (pid: number): number => {
 /** Starts a server and resolves once it listens (at most `timeoutMs`). */
 export const startTarget = (spec: TargetSpec, timeoutMs = 60_000): Promise<Target> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...spec.args], {
+    const child = spawn(spec.command ?? process.execPath, [...spec.args], {
       cwd: packageRoot,
       stdio: ["ignore", "pipe", "pipe"]
     })
@@ -126,9 +133,10 @@ export const startTarget = (spec: TargetSpec, timeoutMs = 60_000): Promise<Targe
         }
       }
       if (port === 0) {
-        const m = /listening on (\S+):(\d+)/.exec(tail)
+        const fixed = spec.fixedPort
+        const m = fixed === undefined ? /listening on (\S+):(\d+)/.exec(tail) : fixed.ready.exec(tail)
         if (m) {
-          port = Number(m[2])
+          port = fixed === undefined ? Number(m[2]) : fixed.port
           clearTimeout(timer)
           resolve(target)
         }
@@ -140,6 +148,11 @@ export const startTarget = (spec: TargetSpec, timeoutMs = 60_000): Promise<Targe
       child.kill("SIGKILL")
       reject(new Error(`${spec.name} did not start within ${timeoutMs} ms:\n${tail}`))
     }, timeoutMs)
+    child.once("error", (e) => {
+      children.delete(child)
+      clearTimeout(timer)
+      reject(new Error(`${spec.name} could not start: ${e.message}`))
+    })
     child.once("exit", (code, signal) => {
       children.delete(child)
       clearTimeout(timer)

@@ -21,7 +21,8 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { fail, type CommandFailed } from "../errors.js"
-import { entryBytes, type EvictionPolicy, ExpiryHeap, keyEntryBytes, makeTracker, scalarBytes } from "./Memory.js"
+import { type EvictionOptions, type EvictionPolicy, makeEviction } from "./Eviction.js"
+import { entryBytes, ExpiryHeap, keyEntryBytes, scalarBytes } from "./Memory.js"
 import { applyMutation, appliesTo, type Mutation, mutationBytes, privateCopy } from "./Mutation.js"
 import { shardOf } from "./Shards.js"
 import type { Value } from "./Value.js"
@@ -77,6 +78,8 @@ export interface MemoryOptions {
   readonly onSweep?: (removed: number) => void
   /** Called with each key evicted to honour the limit (e.g. to log the delete). */
   readonly onEvict?: (key: string) => void
+  /** How LRU and LFU sample (see Eviction.ts); Redis's defaults when absent. */
+  readonly eviction?: EvictionOptions
 }
 
 /**
@@ -147,24 +150,50 @@ export interface KeyspaceShape {
 }
 
 /**
- * A stored entry with its bookkeeping. A new slot replaces the old one on every write (set, expire or mutate), so
- * an `Entry` a caller holds keeps its expiry; only the eviction counter `hits` is updated in place. Its value's
- * list or map may be changed in place only while `owner` equals the keyspace's snapshot epoch (see `mutate`).
+ * A stored entry with its bookkeeping. A write that sets or changes an expiry puts a new slot in place (the
+ * expiry heap holds slots and tells stale ones by identity); an overwrite of a slot without expiry by a value
+ * without expiry updates `value` and `bytes` in place (under LRU and LFU, where every entry is a slot, it is the
+ * common SET). So callers never get a slot: `get` and `entries` answer a fresh `Entry`, which never changes under
+ * its holder. The eviction fields (`clock`, `hits`, `index`, see Eviction.ts) are updated in place.
+ *
+ * A slot keeps a SET string or a NUM number bare too (`data`), so that the `Value` a write was given does not
+ * outlive the write: under LRU and LFU every SET would otherwise keep one more object alive per key.
  */
-class Slot implements Entry {
-  constructor(
-    readonly key: string,
-    readonly value: Value,
-    readonly expiresAt: bigint,
-    readonly shard: number,
-    readonly bytes: number,
-    public hits: number,
-    /** The snapshot epoch in which the keyspace made `value` private; -1 when the caller gave it. */
-    readonly owner: number = -1
-  ) {}
+class Slot {
+  // Fields in the order V8 lays them out: what a read or an in-place write touches first, next to the object's
+  // header, so that on a large keyspace a request's slot is mostly one cache line.
+  /** `expiresAt !== 0n`, kept in the slot: a read then need not load the bigint (another object) to know. */
+  readonly timed: boolean
+  clock = 0
+  data: Value | Bare
+  readonly expiresAt: bigint
+  bytes: number
+  readonly key: string
+  readonly shard: number
+  hits = 0
+  index = -1
+  /** The snapshot epoch in which the keyspace made `data` private; -1 when the caller gave it. */
+  owner: number
+  constructor(key: string, data: Value | Bare, expiresAt: bigint, shard: number, bytes: number, owner = -1) {
+    this.timed = expiresAt !== 0n
+    this.owner = owner
+    this.data = data
+    this.expiresAt = expiresAt
+    this.bytes = bytes
+    this.key = key
+    this.shard = shard
+  }
+
+  get value(): Value {
+    const d = this.data
+    return typeof d === "object" ? d : valueOfBare(d)
+  }
 }
 
-/** A value stored bare: a string is kind Default (SET), a number kind Number (NUM.*); neither expires. */
+/** The caller's copy of a slot. */
+const entryOf = (s: Slot): Entry => ({ value: s.value, expiresAt: s.expiresAt })
+
+/** A value stored bare: a string is kind Default (SET), a number kind Number (NUM.*). */
 type Bare = string | number
 
 const bareOf = (value: Value): Bare | undefined =>
@@ -172,6 +201,9 @@ const bareOf = (value: Value): Bare | undefined =>
 
 const valueOfBare = (bare: Bare): Value =>
   typeof bare === "string" ? { kind: "Default", value: bare } : { kind: "Number", value: bare }
+
+/** What a slot keeps of `value`: the bare string or number when it has one. */
+const dataOf = (value: Value): Value | Bare => bareOf(value) ?? value
 
 const DEFAULT_SWEEP_LIMIT = 1000
 
@@ -201,16 +233,14 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   // The deadline the sweep fiber sleeps until (`nextExpiry`), and how to wake it when an earlier one appears.
   let armed = 0n
   let wake: (() => void) | undefined
-  // With a tracker every entry is a Slot (bare strings are stored only without one), so the cast is sound.
-  const tracker = maxBytes > 0 ? makeTracker(policy, map as Map<string, Slot>) : undefined
-  const bareAllowed = tracker === undefined
-  // Without a memory limit a bare write needs no room check: `set` can take the short way.
-  const bareFastPath = bareAllowed && maxBytes === 0
+  const tracker = maxBytes > 0 ? makeEviction<Slot>(policy, map, options.eviction) : undefined
+  // LRU and LFU keep their figures on every entry, so every entry is a Slot; FIFO and noeviction need nothing
+  // per entry and keep values bare.
+  const bareAllowed = tracker === undefined || !tracker.needsSlots
 
   /** The slot of a bare value: the same shard and size estimate it was counted with when stored. */
   const slotOfBare = (key: string, bare: Bare): Slot => {
-    const value = valueOfBare(bare)
-    return new Slot(key, value, 0n, shardOf(key, shardCount), entryBytes(key, value), 0)
+    return new Slot(key, bare, 0n, shardOf(key, shardCount), keyEntryBytes(key) + scalarBytes(bare))
   }
 
   /**
@@ -234,7 +264,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     map.set(key, bare)
   }
 
-  const isExpired = (s: Slot, now: bigint) => s.expiresAt !== 0n && now >= s.expiresAt
+  const isExpired = (s: Slot, now: bigint) => s.timed && now >= s.expiresAt
 
   // Removes `s`, which must be the current slot of its key, and updates every counter.
   const unlink = (s: Slot) => {
@@ -288,6 +318,26 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     return removed
   }
 
+  /**
+   * Whether a bare write of `bare` over `old` fits under the limit (always, without one): the growth of the
+   * estimate, computed as `storeBare` will count it.
+   */
+  const bareFits = (key: string, bare: Bare, old: Bare | undefined): boolean => {
+    if (maxBytes === 0) return true
+    const growth = old === undefined ? keyEntryBytes(key) + scalarBytes(bare) : scalarBytes(bare) - scalarBytes(old)
+    return growth <= 0 || usedBytes + growth <= maxBytes
+  }
+
+  // Removes the key `victim` chose, whether stored bare or in a slot.
+  const evict = (key: string): void => {
+    const stored = map.get(key)
+    if (stored === undefined) return
+    unlink(typeof stored === "object" ? stored : slotOfBare(key, stored))
+    evictedKeys += 1
+    observer?.delete(key)
+    onEvict?.(key)
+  }
+
   // Frees room for a write of `bytes` replacing `oldBytes` under `key`; an error when the write must be refused.
   const makeRoom = (key: string, oldBytes: number, bytes: number, now: bigint): CommandFailed | undefined => {
     const fits = () => usedBytes - oldBytes + bytes <= maxBytes
@@ -296,36 +346,66 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     if (fits()) return undefined
     if (tracker === undefined || bytes > maxBytes) return fail.outOfMemory(OUT_OF_MEMORY_TEXT)
     while (!fits()) {
-      const victim = tracker.victim(key)
+      const victim = tracker.victim(key, now)
       if (victim === undefined) return fail.outOfMemory(OUT_OF_MEMORY_TEXT)
-      unlink(victim)
-      evictedKeys += 1
-      observer?.delete(victim.key)
-      onEvict?.(victim.key)
+      evict(victim)
     }
     return undefined
   }
 
   const get = (key: string, now: bigint): Entry | undefined => {
-    const stored = map.get(key)
+    const s = map.get(key)
+    if (s === undefined) return undefined
     // A bare value needs no shard or size on a read: answer with a light entry.
-    if (stored !== undefined && typeof stored !== "object") return { value: valueOfBare(stored), expiresAt: 0n }
-    const s = stored === undefined ? undefined : live(key, now)
-    if (s !== undefined && tracker !== undefined) tracker.accessed(s)
-    return s
+    if (typeof s !== "object") return { value: valueOfBare(s), expiresAt: 0n }
+    if (isExpired(s, now)) {
+      unlink(s)
+      expiredKeys += 1
+      return undefined
+    }
+    if (tracker !== undefined) tracker.accessed(s, now)
+    return entryOf(s)
+  }
+
+  /**
+   * An overwrite without expiry of a slot without expiry, in place (LRU and LFU keep every entry in a slot):
+   * one map lookup, no new slot. False when the key is not such a slot or the write needs room: `set` goes the
+   * long way.
+   */
+  const overwriteInPlace = (key: string, value: Value, now: bigint): boolean => {
+    const s = map.get(key)
+    if (s === undefined || typeof s !== "object" || s.timed) return false
+    const bare = bareOf(value)
+    // Sized from the new value and the slot's own figure: reading the old value (even its type) would load another
+    // object, a cache miss per SET on a large keyspace.
+    const growth = (bare !== undefined ? keyEntryBytes(key) + scalarBytes(bare) : entryBytes(key, value)) - s.bytes
+    const bytes = s.bytes + growth
+    if (growth > 0 && usedBytes + growth > maxBytes) return false
+    s.data = bare ?? value
+    s.owner = -1
+    s.bytes = bytes
+    if (growth !== 0) {
+      shardBytes[s.shard]! += growth
+      usedBytes += growth
+    }
+    tracker!.accessed(s, now)
+    return true
   }
 
   const set = (key: string, value: Value, now: bigint, expiresAt: bigint = 0n): CommandFailed | undefined => {
-    if (bareFastPath && expiresAt === 0n) {
+    if (bareAllowed && expiresAt === 0n) {
       const bare = bareOf(value)
       if (bare !== undefined) {
         const stored = map.get(key)
-        if (typeof stored !== "object") {
+        if (typeof stored !== "object" && bareFits(key, bare, stored)) {
           storeBare(key, bare, stored)
           observer?.set(key, value, 0n)
           return undefined
         }
       }
+    } else if (expiresAt === 0n && overwriteInPlace(key, value, now)) {
+      observer?.set(key, value, 0n)
+      return undefined
     }
     const old = live(key, now)
     if (expiresAt !== 0n && expiresAt <= now) {
@@ -343,7 +423,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       const refused = makeRoom(key, oldBytes, bytes, now)
       if (refused !== undefined) return refused
     }
-    store(key, value, expiresAt, bytes, old)
+    store(key, value, expiresAt, bytes, old, now)
     observer?.set(key, value, expiresAt)
     return undefined
   }
@@ -355,26 +435,27 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     expiresAt: bigint,
     bytes: number,
     old: Slot | undefined,
+    now: bigint,
     owner = -1
   ): void => {
     const bare = bareAllowed && expiresAt === 0n ? bareOf(value) : undefined
     if (old !== undefined) {
-      const next = new Slot(key, value, expiresAt, old.shard, bytes, old.hits, owner)
+      const next = new Slot(key, dataOf(value), expiresAt, old.shard, bytes, owner)
       map.set(key, bare ?? next)
       shardBytes[old.shard]! += bytes - old.bytes
       usedBytes += bytes - old.bytes
       if (old.expiresAt !== 0n) expiring -= 1
       scheduleExpiry(next)
-      tracker?.accessed(next)
+      tracker?.rewritten(old, next, now)
     } else {
       const shard = shardOf(key, shardCount)
-      const slot = new Slot(key, value, expiresAt, shard, bytes, 0)
+      const slot = new Slot(key, dataOf(value), expiresAt, shard, bytes)
       map.set(key, bare ?? slot)
       shardKeys[shard]! += 1
       shardBytes[shard]! += bytes
       usedBytes += bytes
       scheduleExpiry(slot)
-      tracker?.inserted(slot)
+      tracker?.inserted(slot, now)
     }
   }
 
@@ -388,7 +469,8 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       return true
     }
     // Same value, same place in the eviction order: only the expiry changes.
-    const next = new Slot(key, s.value, expiresAt, s.shard, s.bytes, s.hits, s.owner)
+    const next = new Slot(key, s.data, expiresAt, s.shard, s.bytes, s.owner)
+    tracker?.replaced(s, next)
     map.set(key, next)
     if (s.expiresAt !== 0n) expiring -= 1
     scheduleExpiry(next)
@@ -411,7 +493,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     }
     // The caller of `set` may still hold the value it gave, and a snapshot the value it saw: copy once.
     const own = old.owner === epoch ? old.value : privateCopy(old.value)
-    store(key, applyMutation(own, change), expiresAt, bytes, old, epoch)
+    store(key, applyMutation(own, change), expiresAt, bytes, old, now, epoch)
     observer?.mutate(key, change, expiresAt)
     return undefined
   }
@@ -449,8 +531,8 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       // The caller may read the values later (a snapshot written in the background): none changes in place now.
       epoch += 1
       for (const [key, s] of map) {
-        if (typeof s !== "object") yield [key, slotOfBare(key, s)] as const
-        else if (!isExpired(s, now)) yield [key, s] as const
+        if (typeof s !== "object") yield [key, { value: valueOfBare(s), expiresAt: 0n }] as const
+        else if (!isExpired(s, now)) yield [key, entryOf(s)] as const
       }
     },
     observe: (o) => {
@@ -462,7 +544,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
         if (old !== undefined) unlink(old)
         return
       }
-      store(key, value, expiresAt, entryBytes(key, value), old)
+      store(key, value, expiresAt, entryBytes(key, value), old, now)
     }
   }
 }

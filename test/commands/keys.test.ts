@@ -177,6 +177,35 @@ describe("memory limit over TCP", () => {
       ok(await m.call("EXISTS", "b"), "0")
       m.destroy()
     }))
+
+  it("FIFO evicts the key created first, whatever was read since", () =>
+    withServer({ memory: { max_size_mb: 1, eviction_policy: "FIFO" } }, async ({ port }) => {
+      const m = await WireClient.authed(port)
+      const third = "x".repeat(300 * 1024)
+      for (const k of ["a", "b", "c"]) ok(await m.call("SET", k, third), "")
+      expect((await m.call("GET", "a")).result.length).toBe(third.length)
+      ok(await m.call("SET", "d", third), "")
+      ok(await m.call("EXISTS", "a"), "0")
+      ok(await m.call("EXISTS", "b", "c", "d"), "3")
+      m.destroy()
+    }))
+
+  it("LFU evicts the least used key", () =>
+    withServer({ memory: { max_size_mb: 1, eviction_policy: "LFU" } }, async ({ port }) => {
+      const m = await WireClient.authed(port)
+      const third = "x".repeat(300 * 1024)
+      ok(await m.call("SET", "a", third), "")
+      ok(await m.call("SET", "b", third), "")
+      // A new key's counter starts at 5 and its first access always counts: a and b reach 6, c stays at 5. c is
+      // also the most recently used key, so LRU would evict a instead.
+      await m.call("GET", "a")
+      await m.call("GET", "b")
+      ok(await m.call("SET", "c", third), "")
+      ok(await m.call("SET", "d", third), "")
+      ok(await m.call("EXISTS", "c"), "0")
+      ok(await m.call("EXISTS", "a", "b", "d"), "3")
+      m.destroy()
+    }))
 })
 
 describe("GET on every kind (handler level)", () => {

@@ -6,7 +6,7 @@
 import { parse } from "../../src/protocol/gojson/Parse.js"
 import type { Json } from "../../src/protocol/gojson/Json.js"
 import { Keyspace, type KeyspaceShape } from "../../src/store/Keyspace.js"
-import type { EvictionPolicy } from "../../src/store/Memory.js"
+import type { EvictionPolicy } from "../../src/store/Eviction.js"
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined) throw new Error("run with --expose-gc")
