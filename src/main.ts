@@ -23,6 +23,7 @@ import { loadConfig } from "./config/load.js"
 import { ServerConfig } from "./config/ServerConfig.js"
 import { PersistenceOptions } from "./persistence/Persistence.js"
 import { FleareServer } from "./server/Server.js"
+import { layerFromConfig } from "./store/redis/RedisBackend.js"
 import { exitOnSecondSignal } from "./server/Signals.js"
 import { VERSION } from "./version.js"
 
@@ -39,6 +40,8 @@ Options:
   --loglevel LEVEL     debug | info | warn | error (overrides logging.level)
   --repair             truncate a corrupt write-ahead log at its first bad record (a copy is kept) and start
   --restore FILE       start from this backup, snapshot or log file (the current log is kept as a copy)
+  --store BACKEND      memory | redis-cluster (overrides store.backend)
+  --redis-nodes LIST   seed nodes of the Redis Cluster, host:port,host:port (overrides store.redis.nodes)
   -v, --version        print the version
   -h, --help           print this help`
 
@@ -62,6 +65,8 @@ const parseFlags = (argv: ReadonlyArray<string>) => {
       loglevel: { type: "string" },
       repair: { type: "boolean" },
       restore: { type: "string" },
+      store: { type: "string" },
+      "redis-nodes": { type: "string" },
       version: { type: "boolean", short: "v" },
       help: { type: "boolean", short: "h" }
     }
@@ -73,7 +78,10 @@ const parseFlags = (argv: ReadonlyArray<string>) => {
     throw new Error(`--port: expected an integer from 0 to 65535, got "${values.port}"`)
   if (values.loglevel !== undefined && !(values.loglevel in levels))
     throw new Error(`--loglevel: expected debug, info, warn or error, got "${values.loglevel}"`)
-  return { ...values, port, versionCommand: positionals[0] === "version" }
+  if (values.store !== undefined && values.store !== "memory" && values.store !== "redis-cluster")
+    throw new Error(`--store: expected memory or redis-cluster, got "${values.store}"`)
+  const redisNodes = values["redis-nodes"]?.split(",").map((n) => n.trim())
+  return { ...values, port, redisNodes, versionCommand: positionals[0] === "version" }
 }
 
 const serve = (flags: ReturnType<typeof parseFlags>) =>
@@ -83,13 +91,15 @@ const serve = (flags: ReturnType<typeof parseFlags>) =>
       configYaml: flags.config ?? process.env["config"],
       configYamlSource: flags.config !== undefined ? "--config" : "the config environment variable",
       host: flags.host,
-      port: flags.port
+      port: flags.port,
+      store: flags.store,
+      redisNodes: flags.redisNodes
     })
     const level = levels[flags.loglevel ?? config.logging.level] ?? LogLevel.Info
     return yield* Effect.gen(function* () {
       for (const w of warnings) yield* Effect.logWarning(w)
       return yield* Layer.launch(
-        FleareServer.layerNode.pipe(
+        layerFromConfig.pipe(
           Layer.provide(ServerConfig.layer(config)),
           Layer.provide(PersistenceOptions.layer({ repair: flags.repair ?? false, restore: flags.restore })),
           Layer.tap((ctx) => Effect.logInfo(connectHint(config, Context.get(ctx, FleareServer).address)))
@@ -107,7 +117,8 @@ const serve = (flags: ReturnType<typeof parseFlags>) =>
           `fleare-ts: ${e.message}; start with --repair to truncate the log there (a copy of the file is kept)`
         ).pipe(Effect.zipRight(Effect.fail(e))),
       PersistenceError: (e) =>
-        Console.error(`fleare-ts: persistence: ${e.message}`).pipe(Effect.zipRight(Effect.fail(e)))
+        Console.error(`fleare-ts: persistence: ${e.message}`).pipe(Effect.zipRight(Effect.fail(e))),
+      StoreError: (e) => Console.error(`fleare-ts: Redis Cluster: ${e.message}`).pipe(Effect.zipRight(Effect.fail(e)))
     })
   )
 

@@ -37,6 +37,21 @@ const UserEntry = Schema.Struct({
 const EvictionPolicy = Schema.Literal("LRU", "LFU", "FIFO", "noeviction")
 const FsyncPolicy = Schema.Literal("always", "everysec", "no")
 
+/** `store.*`: where the keyspace and sessions live (memory, or a Redis Cluster shared by several servers). */
+const StoreSection = Schema.Struct({
+  backend: Schema.Literal("memory", "redis-cluster"),
+  redis: Schema.Struct({
+    nodes: Schema.Array(
+      Schema.String.pipe(Schema.pattern(/^[^\s:]+:\d{1,5}$/, { message: () => "expected host:port" }))
+    ),
+    key_prefix: Schema.String,
+    wait_replicas: NonNegativeInt,
+    wait_timeout_ms: NonNegativeInt,
+    /** How long a command may wait on Redis (retries included) before it answers `internal server error`. */
+    command_timeout_ms: PositiveInt
+  })
+})
+
 /** The decoded configuration. Every key has a value: the embedded defaults fill what sources leave out. */
 export const ServerConfigSchema = Schema.Struct({
   server: Schema.Struct({
@@ -69,7 +84,8 @@ export const ServerConfigSchema = Schema.Struct({
     backup_dir: Schema.String,
     keep: PositiveInt
   }),
-  misc: Schema.Struct({ max_connections: NonNegativeInt, timeout_seconds: NonNegativeInt, insertmode: Schema.Boolean })
+  misc: Schema.Struct({ max_connections: NonNegativeInt, timeout_seconds: NonNegativeInt, insertmode: Schema.Boolean }),
+  store: StoreSection
 })
 
 /** The configuration's type. */

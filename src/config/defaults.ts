@@ -28,5 +28,15 @@ export const embeddedDefaults = {
   },
   shard: { mode: "local", shard_count: 2 },
   backup: { enable: false, interval_minutes: 60, backup_dir: "./backups", keep: 5 },
-  misc: { max_connections: 10000, timeout_seconds: 30, insertmode: false }
+  misc: { max_connections: 10000, timeout_seconds: 30, insertmode: false },
+  store: {
+    backend: "memory",
+    redis: {
+      nodes: ["127.0.0.1:7000"],
+      key_prefix: "fleare:",
+      wait_replicas: 0,
+      wait_timeout_ms: 1000,
+      command_timeout_ms: 2000
+    }
+  }
 }

@@ -27,6 +27,9 @@ export interface ConfigSources {
   /** `--host` and `--port` flags, applied last. */
   readonly host?: string | undefined
   readonly port?: number | undefined
+  /** `--store` (memory | redis-cluster) and `--redis-nodes` (seed nodes), applied last. */
+  readonly store?: string | undefined
+  readonly redisNodes?: ReadonlyArray<string> | undefined
 }
 
 /** The loaded configuration and the warnings to log about it. */
@@ -125,6 +128,10 @@ export const loadConfig = (sources: ConfigSources): Effect.Effect<LoadedConfig, 
     if (sources.host !== undefined) flags.host = sources.host
     if (sources.port !== undefined) flags.port = sources.port
     raw = deepMerge(raw, { server: flags })
+    const store: Record<string, unknown> = {}
+    if (sources.store !== undefined) store.backend = sources.store
+    if (sources.redisNodes !== undefined) store.redis = { nodes: sources.redisNodes }
+    raw = deepMerge(raw, { store })
     const config = yield* decodeConfig(raw)
     return { config, warnings }
   })

@@ -21,7 +21,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Ref from "effect/Ref"
 import type { CommandContext, EffectCommand, ServerServices } from "../commands/Command.js"
-import { isAuthBytes, lookupCommandBytes } from "../commands/registry.js"
+import type { CommandSpec } from "../commands/Command.js"
+import { isAuthBytes } from "../commands/registry.js"
 import {
   AuthFailed,
   type CommandError,
@@ -46,6 +47,8 @@ export interface ConnectionDeps {
   readonly accounts: AccountsShape
   /** The process-wide reply encoder: used only synchronously, and emptied before the fiber yields. */
   readonly writer: FrameWriter
+  /** The command table's byte lookup (`lookupCommandBytes`, or a store backend's table): fixed at startup. */
+  readonly lookup: (buf: Buffer, start: number, end: number) => CommandSpec | undefined
   /** Runs the clean-up Effect of a connection whose fiber has ended (removing its session), in the server's runtime. */
   readonly runDetached: (effect: Effect.Effect<void>) => void
 }
@@ -166,7 +169,7 @@ class ConnectionActor {
         this.error(unauthorized)
         continue
       }
-      const spec = lookupCommandBytes(frame, name.start, name.end)
+      const spec = this.deps.lookup(frame, name.start, name.end)
       if (spec === undefined) {
         this.error(new UnknownCommand({ name: frame.toString("utf8", name.start, name.end) }))
         continue

@@ -114,7 +114,7 @@ export const startLocalCluster = async (options: LocalClusterOptions = {}): Prom
     await waitFor(`redis-server on port ${port}`, 10_000, async () => (await cli(port, "ping")).trim() === "PONG")
   }
   const stop = async () => {
-    await Promise.all(ports.map((port) => stopNode(port, dir, children.get(port))))
+    await Promise.all(ports.map((port) => stopNode(port, children.get(port))))
     rmSync(dir, { recursive: true, force: true })
   }
   try {
@@ -158,7 +158,7 @@ const waitReady = async (ports: ReadonlyArray<number>): Promise<void> => {
 const pidOf = (port: number, dir: string): number =>
   Number(readFileSync(join(dir, String(port), "redis.pid"), "utf8").trim())
 
-const stopNode = async (port: number, dir: string, child: ChildProcess | undefined): Promise<void> => {
+const stopNode = async (port: number, child: ChildProcess | undefined): Promise<void> => {
   if (child !== undefined) {
     if (child.exitCode !== null || child.signalCode !== null) return
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
@@ -174,7 +174,7 @@ const stopNode = async (port: number, dir: string, child: ChildProcess | undefin
 /** Stops the daemons `up` started on `basePort`..`basePort + 5` and removes their folder. */
 export const stopLocalCluster = async (basePort: number = DEFAULT_BASE_PORT): Promise<void> => {
   const dir = dirFor(basePort)
-  await Promise.all(Array.from({ length: 6 }, (_, i) => stopNode(basePort + i, dir, undefined)))
+  await Promise.all(Array.from({ length: 6 }, (_, i) => stopNode(basePort + i, undefined)))
   rmSync(dir, { recursive: true, force: true })
 }
 
