@@ -58,7 +58,13 @@ const masterPorts = async (): Promise<Array<number>> => {
 describe.skipIf(!installed)("Redis Cluster backend, two servers", { timeout: 120_000 }, () => {
   beforeAll(async () => {
     cluster = await startLocalCluster({ basePort: BASE_PORT, nodeTimeoutMs: 3000 })
-    ;[a, b] = await Promise.all([spawnServer(serverArgs(cluster.nodes)), spawnServer(serverArgs(cluster.nodes))])
+    const started = await Promise.allSettled([
+      spawnServer(serverArgs(cluster.nodes)),
+      spawnServer(serverArgs(cluster.nodes))
+    ])
+    for (const s of started) if (s.status === "fulfilled") a === undefined ? (a = s.value) : (b = s.value)
+    const failed = started.find((s) => s.status === "rejected")
+    if (failed !== undefined) throw failed.reason
   }, 120_000)
 
   afterAll(async () => {

@@ -87,11 +87,20 @@ const make = (options: RedisClusterOptions) =>
         c.on("error", () => {})
         return c as FleareRedis
       }),
-      (c) => Effect.promise(() => c.quit().catch(() => c.disconnect()))
+      // QUIT waits for the cluster; an unreachable one must not hold up shutdown.
+      (c) =>
+        Effect.interruptible(Effect.promise(() => c.quit().catch(() => undefined))).pipe(
+          Effect.timeout(Duration.seconds(1)),
+          Effect.ignore,
+          Effect.ensuring(Effect.sync(() => c.disconnect()))
+        )
     )
     const timeout = Duration.millis(commandTimeoutMs)
     const use = <A>(f: (c: FleareRedis) => Promise<A>): Effect.Effect<A, StoreError> =>
-      Effect.tryPromise({ try: () => f(client), catch: (cause) => new StoreError({ cause }) }).pipe(
+      // Interruptible even inside a finalizer (which runs uninterruptibly), so the timeout can always end the wait.
+      Effect.interruptible(
+        Effect.tryPromise({ try: () => f(client), catch: (cause) => new StoreError({ cause }) })
+      ).pipe(
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () => new StoreError({ cause: "Redis did not answer in time" })

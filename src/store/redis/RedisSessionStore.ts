@@ -193,13 +193,25 @@ const make = (options: RedisSessionStoreOptions) =>
       }
     })
 
-    const logged = (what: string) => (e: unknown) => Effect.logWarning(`shared sessions: ${what} failed`, e)
-    yield* Effect.forkScoped(
-      Effect.repeat(Effect.catchAll(heartbeat, logged("heartbeat")), Schedule.spaced(HEARTBEAT_EVERY))
-    )
-    yield* Effect.forkScoped(
-      Effect.repeat(Effect.catchAll(pollKills, logged("kill poll")), Schedule.spaced(KILL_POLL_EVERY))
-    )
+    // An outage is logged when it starts and when it ends, not on every failed tick.
+    let failing = false
+    const guarded = (what: string, task: Effect.Effect<void, StoreError | SessionStoreError>) =>
+      task.pipe(
+        Effect.zipRight(
+          Effect.suspend(() => {
+            if (!failing) return Effect.void
+            failing = false
+            return Effect.logInfo("shared sessions: Redis reachable again")
+          })
+        ),
+        Effect.catchAll((e) => {
+          if (failing) return Effect.void
+          failing = true
+          return Effect.logWarning(`shared sessions: ${what} failed (Redis unreachable?); retrying`, e.message)
+        })
+      )
+    yield* Effect.forkScoped(Effect.repeat(guarded("heartbeat", heartbeat), Schedule.spaced(HEARTBEAT_EVERY)))
+    yield* Effect.forkScoped(Effect.repeat(guarded("kill poll", pollKills), Schedule.spaced(KILL_POLL_EVERY)))
     // A server that stops cleanly takes its sessions with it.
     yield* Effect.addFinalizer(() =>
       cluster.use((c) => Promise.all([c.srem(serversKey, serverId), c.del(mine)])).pipe(Effect.ignore)
