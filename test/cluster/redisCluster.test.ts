@@ -351,9 +351,8 @@ describe.skipIf(!installed)("Redis Cluster backend, two servers", { timeout: 120
     stop = true
     await burst
     const lastError = errors.at(-1)?.at ?? killedAt
-    console.log(
-      `DEBUG acked ${acked.size} errors ${errors.length} firstErr ${errors[0] ? errors[0].at - killedAt : -1} lastErr ${lastError - killedAt}`
-    )
+    // The kill was felt (writes to its slots failed for a while), and service came back well within 20 s.
+    expect(errors.length).toBeGreaterThan(0)
     expect(lastError - killedAt).toBeLessThan(20_000)
     expect(new Set(errors.map((e) => e.result))).toEqual(new Set(errors.length ? ["internal server error"] : []))
     // Every write that was acknowledged is there, read through both servers.
