@@ -27,7 +27,7 @@ export interface RedisClusterOptions {
   readonly waitTimeoutMs?: number
   /** The longest a command may wait on Redis (retries included) before it fails, in ms (default 2000). */
   readonly commandTimeoutMs?: number
-  /** How long the layer waits for the cluster at startup before it fails, in ms (default 10000). */
+  /** How long the layer waits for the cluster at startup before it fails, in ms (default 5000). */
   readonly connectTimeoutMs?: number
 }
 
@@ -116,7 +116,7 @@ const make = (options: RedisClusterOptions) =>
       catch: (cause) => new StoreError({ cause })
     }).pipe(
       Effect.timeoutFail({
-        duration: Duration.millis(options.connectTimeoutMs ?? 10_000),
+        duration: Duration.millis(options.connectTimeoutMs ?? 5000),
         onTimeout: () => new StoreError({ cause: `no Redis Cluster ready at ${options.nodes.join(", ")}` })
       })
     )
