@@ -44,6 +44,7 @@ export {
   HEARTBEAT_TTL_MS
 } from "./store/redis/RedisSessionStore.js"
 export { layerFromConfig, layerRedisStore, layerServer as layerRedisServer } from "./store/redis/RedisBackend.js"
+export { RedisBroker, type RedisBrokerShape, type BrokerSubscriber } from "./store/redis/RedisBroker.js"
 export { StoreBackend, type StoreBackendShape } from "./server/StoreBackend.js"
 /** The Effect-native client (and its promise facade), as a namespace: `Client.FleareClient`, `Client.createClient`. */
 export * as Client from "./client/index.js"

@@ -2,7 +2,7 @@
  * Several servers, one dataset: a real local Redis Cluster (3 masters, 3 replicas, ports 17100-17105) and two
  * fleare-ts servers started as processes with `--store redis-cluster` and `wait_replicas: 1`. Exact replies
  * through alternate connections to both (an in-memory server is the oracle), atomicity across servers under
- * concurrency, expiry, shared sessions, a master SIGKILLed during a write burst, and Redis stopped and
+ * concurrency, expiry, shared sessions, pub/sub across two brokers (in process), a master SIGKILLed during a write burst, and Redis stopped and
  * restarted. Every process is stopped in afterAll (and killed on exit by the helpers).
  *
  * A slow group on its own (about a minute): it runs in its own file so vitest runs it beside the other files.
@@ -11,6 +11,9 @@
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, ManagedRuntime } from "effect"
+import { type BrokerSubscriber, RedisBroker } from "../../src/store/redis/RedisBroker.js"
+import { RedisCluster } from "../../src/store/redis/RedisCluster.js"
 import { type LocalCluster, redisInstalled, startLocalCluster } from "../../src/tools/redisCluster.js"
 import { type ServerProcess, spawnServer } from "../support/process.js"
 import { startServer, type TestServer } from "../support/server.js"
@@ -314,6 +317,50 @@ describe.skipIf(!installed)("Redis Cluster backend, two servers", { timeout: 120
     expect(status.store.backend).toBe("redis-cluster")
     expect(status.store.key_length).toBe(shards.reduce((n, s) => n + s.key_length, 0))
     expect(status.store.key_length).toBeGreaterThan(10)
+  })
+
+  it("pub/sub spans servers: every subscriber gets every message, in each publisher's order", async () => {
+    // Two brokers with their own cluster connections stand for two servers.
+    const broker = () =>
+      ManagedRuntime.make(
+        RedisBroker.layer.pipe(Layer.provide(RedisCluster.layer({ nodes: cluster.nodes, keyPrefix: "t:" })))
+      )
+    const one = broker()
+    const two = broker()
+    try {
+      const received = [new Array<string>(), new Array<string>()]
+      const subs: Array<BrokerSubscriber> = received.map((r) => ({ deliver: (_topic, payload) => r.push(payload) }))
+      await one.runPromise(Effect.flatMap(RedisBroker, (b) => b.subscribe("news", subs[0]!)))
+      await two.runPromise(Effect.flatMap(RedisBroker, (b) => b.subscribe("news", subs[1]!)))
+      const publish = (rt: typeof one, from: string) =>
+        rt.runPromise(
+          Effect.flatMap(RedisBroker, (b) =>
+            Effect.forEach(
+              Array.from({ length: 100 }, (_, i) => `${from}${i}`),
+              (m) => b.publish("news", m),
+              {
+                discard: true
+              }
+            )
+          )
+        )
+      await Promise.all([publish(one, "a"), publish(two, "b")])
+      const deadline = performance.now() + 5000
+      while (received.some((r) => r.length < 200) && performance.now() < deadline) await sleep(50)
+      for (const r of received) {
+        expect(r).toHaveLength(200)
+        for (const from of ["a", "b"])
+          expect(r.filter((m) => m.startsWith(from))).toEqual(Array.from({ length: 100 }, (_, i) => `${from}${i}`))
+      }
+      // After UNSUBSCRIBE on one server, only the other still receives.
+      await two.runPromise(Effect.flatMap(RedisBroker, (b) => b.unsubscribe("news", subs[1]!)))
+      await one.runPromise(Effect.flatMap(RedisBroker, (b) => b.publish("news", "last")))
+      await sleep(300)
+      expect(received[0]!.at(-1)).toBe("last")
+      expect(received[1]!).toHaveLength(200)
+    } finally {
+      await Promise.all([one.dispose(), two.dispose()])
+    }
   })
 
   it("SIGKILL of a master during a write burst (wait_replicas: 1): every acknowledged write survives", async () => {

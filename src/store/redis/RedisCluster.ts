@@ -51,6 +51,8 @@ export type FleareRedis = Cluster & CommitCommand
 /** The shared cluster connection. */
 export interface RedisClusterShape {
   readonly client: FleareRedis
+  /** The seed nodes it was given (a layer that needs its own connection, e.g. for subscriptions, uses them). */
+  readonly nodes: ReadonlyArray<string>
   readonly keyPrefix: string
   readonly waitReplicas: number
   readonly waitTimeoutMs: number
@@ -59,7 +61,8 @@ export interface RedisClusterShape {
   readonly use: <A>(f: (client: FleareRedis) => Promise<A>) => Effect.Effect<A, StoreError>
 }
 
-const parseNode = (node: string): { host: string; port: number } => {
+/** `host:port` as ioredis takes a node. */
+export const parseNode = (node: string): { host: string; port: number } => {
   const i = node.lastIndexOf(":")
   return { host: node.slice(0, i), port: Number(node.slice(i + 1)) }
 }
@@ -122,6 +125,7 @@ const make = (options: RedisClusterOptions) =>
     )
     return {
       client,
+      nodes: options.nodes,
       keyPrefix: options.keyPrefix,
       waitReplicas: options.waitReplicas ?? 0,
       waitTimeoutMs: options.waitTimeoutMs ?? 1000,

@@ -1,0 +1,101 @@
+/**
+ * Pub/sub across servers on a Redis Cluster: a message published on any server reaches the subscribers of every
+ * server, in publish order per publisher. Each topic is a sharded channel (`SPUBLISH` / `SSUBSCRIBE`, Redis 7),
+ * `<prefix>topic:<topic>`: a server subscribes to it once, for all of its local subscribers, and fans the
+ * messages out to them. A topic's messages all go through the master that owns its slot, over one connection
+ * per server, so one publisher's messages arrive in the order it published them.
+ *
+ * The shape is the one the server's `Broker` service is expected to have (subscribe / unsubscribe / publish);
+ * this module stands alone until that service exists, so it can be provided under it.
+ */
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type { Cluster } from "ioredis"
+import { StoreError } from "../../errors.js"
+import { parseNode, RedisCluster } from "./RedisCluster.js"
+
+/** Someone receiving a topic's messages (a subscribed connection). `deliver` must not throw or block. */
+export interface BrokerSubscriber {
+  readonly deliver: (topic: string, payload: string) => void
+}
+
+/** The broker service. */
+export interface RedisBrokerShape {
+  /** Adds `subscriber` to `topic` (a duplicate is ignored); once it returns, later publishes reach it. */
+  readonly subscribe: (topic: string, subscriber: BrokerSubscriber) => Effect.Effect<void, StoreError>
+  /** Removes `subscriber` from `topic`. */
+  readonly unsubscribe: (topic: string, subscriber: BrokerSubscriber) => Effect.Effect<void, StoreError>
+  /** Sends `payload` to every subscriber of `topic` on every server (including this one). */
+  readonly publish: (topic: string, payload: string) => Effect.Effect<void, StoreError>
+}
+
+const make = Effect.gen(function* () {
+  const cluster = yield* RedisCluster
+  const prefix = cluster.keyPrefix + "topic:"
+  const local = new Map<string, Set<BrokerSubscriber>>()
+  const { Cluster: ClusterClass } = yield* Effect.promise(() => import("ioredis"))
+  // Subscriptions need their own connections (a subscribed connection runs nothing else): one per master.
+  const subscriber: Cluster = yield* Effect.acquireRelease(
+    Effect.sync(() => {
+      const c = new ClusterClass(cluster.nodes.map(parseNode), {
+        shardedSubscribers: true,
+        redisOptions: { connectTimeout: 2000 }
+      })
+      c.on("error", () => {})
+      c.on("smessage", (channel: string, message: string) => {
+        if (!channel.startsWith(prefix)) return
+        const topic = channel.slice(prefix.length)
+        const subs = local.get(topic)
+        if (subs !== undefined) for (const s of subs) s.deliver(topic, message)
+      })
+      return c
+    }),
+    (c) =>
+      Effect.interruptible(Effect.promise(() => c.quit().catch(() => undefined))).pipe(
+        Effect.timeout(Duration.seconds(1)),
+        Effect.ignore,
+        Effect.ensuring(Effect.sync(() => c.disconnect()))
+      )
+  )
+  const timeout = Duration.millis(cluster.commandTimeoutMs)
+  const onSubscriber = <A>(f: (c: Cluster) => Promise<A>): Effect.Effect<A, StoreError> =>
+    Effect.interruptible(
+      Effect.tryPromise({ try: () => f(subscriber), catch: (cause) => new StoreError({ cause }) })
+    ).pipe(
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () => new StoreError({ cause: "Redis did not answer in time" })
+      })
+    )
+
+  return {
+    subscribe: (topic, s) =>
+      Effect.suspend(() => {
+        const subs = local.get(topic)
+        if (subs !== undefined) {
+          subs.add(s)
+          return Effect.void
+        }
+        local.set(topic, new Set([s]))
+        return Effect.asVoid(onSubscriber((c) => c.ssubscribe(prefix + topic))).pipe(
+          Effect.tapError(() => Effect.sync(() => local.get(topic)?.delete(s)))
+        )
+      }),
+    unsubscribe: (topic, s) =>
+      Effect.suspend(() => {
+        const subs = local.get(topic)
+        if (subs === undefined || !subs.delete(s) || subs.size > 0) return Effect.void
+        local.delete(topic)
+        return Effect.asVoid(onSubscriber((c) => c.sunsubscribe(prefix + topic)))
+      }),
+    publish: (topic, payload) => Effect.asVoid(cluster.use((c) => c.spublish(prefix + topic, payload)))
+  } satisfies RedisBrokerShape
+})
+
+/** Pub/sub across servers on the Redis Cluster. */
+export class RedisBroker extends Context.Tag("fleare/RedisBroker")<RedisBroker, RedisBrokerShape>() {
+  /** Over the `RedisCluster` connection (plus its own subscriber connections). */
+  static layer: Layer.Layer<RedisBroker, never, RedisCluster> = Layer.scoped(RedisBroker, make)
+}
