@@ -18,6 +18,7 @@ import * as os from "node:os"
 import { execFileSync } from "node:child_process"
 import { dirname, join, resolve } from "node:path"
 import { parseArgs } from "node:util"
+import { measureCluster } from "./cluster.js"
 import { connectAll } from "./connect.js"
 import { defaultLoadOptions } from "./load.js"
 import { type CellRun, LABEL, type Memory, renderReport } from "./benchReport.js"
@@ -42,6 +43,8 @@ interface HarnessOptions {
   readonly steadySeconds: number
   readonly baseline: string | undefined
   readonly out: string | undefined
+  /** Run only the cluster row (a local Redis Cluster, two fleare-ts servers on it, ioredis direct). */
+  readonly clusterOnly: boolean
 }
 
 const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
@@ -62,6 +65,7 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
       "no-baseline": { type: "boolean" },
       out: { type: "string" },
       "no-append": { type: "boolean" },
+      "cluster-only": { type: "boolean" },
       help: { type: "boolean" }
     }
   })
@@ -79,7 +83,8 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
   --idle-connections N connections for the RSS-per-connection measurement       [1000]
   --steady-seconds S   idle time before each steady-state reading (0: skip it)   [25]
   --baseline PATH      the baseline server        [../shared/tools/fleare-mock-server.mjs]
-  --out FILE           the report is appended here                      [docs/PERFORMANCE.md]`)
+  --out FILE           the report is appended here                      [docs/PERFORMANCE.md]
+  --cluster-only       only the Redis Cluster row (needs redis-server)`)
     process.exit(0)
   }
   const quick = values.quick ?? false
@@ -106,7 +111,8 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
     idleConnections: Math.floor(num("idle-connections", values["idle-connections"], 1000, 10)),
     steadySeconds: num("steady-seconds", values["steady-seconds"], 25, 0),
     baseline: baseline !== undefined && existsSync(baseline) ? baseline : undefined,
-    out: values["no-append"] ? undefined : (values.out ?? join(packageRoot, "docs/PERFORMANCE.md"))
+    out: values["no-append"] ? undefined : (values.out ?? join(packageRoot, "docs/PERFORMANCE.md")),
+    clusterOnly: values["cluster-only"] ?? false
   }
 }
 
@@ -286,8 +292,36 @@ const measurePersistence = async (
   }
 }
 
+/** Appends a report to the results file (created with its heading when missing). */
+const appendReport = (o: HarnessOptions, report: string, log: (s: string) => void): void => {
+  if (o.out === undefined) return
+  mkdirSync(dirname(o.out), { recursive: true })
+  if (!existsSync(o.out)) writeFileSync(o.out, "# Performance\n\nResults of `npm run bench`, newest last.\n\n")
+  appendFileSync(o.out, `\n${report}`)
+  log(`appended to ${o.out}`)
+}
+
+/** `--cluster-only`: the cluster row alone, with its own heading. */
+const mainCluster = async (o: HarnessOptions): Promise<number> => {
+  const log = (s: string) => console.error(s)
+  const started = new Date()
+  const loadAtStart = loadAvg()
+  const row = await measureCluster(o, log)
+  const how = `cluster row only, fleare-ts ${o.compiled ? "bundled" : "under tsx"}`
+  const report = [
+    `### ${started.toISOString().slice(0, 16).replace("T", " ")} UTC (${how})`,
+    "",
+    `Machine: ${machine()}. Load average ${loadAtStart} at the start, ${loadAvg()} at the end.`,
+    row.markdown
+  ].join("\n")
+  console.log(`\n${report}`)
+  appendReport(o, report, log)
+  return row.failures === 0 ? 0 : 1
+}
+
 const main = async (): Promise<number> => {
   const o = parseOptions(process.argv.slice(2))
+  if (o.clusterOnly) return mainCluster(o)
   const specs: Array<TargetSpec> = [oursSpec(o.compiled), ...(o.baseline !== undefined ? [mockSpec(o.baseline)] : [])]
   const hasBaseline = specs.length === 2
   // Wall-clock date for the report header: a benchmark report records when it ran.
@@ -362,15 +396,11 @@ const main = async (): Promise<number> => {
       memory
     })
     const durable = await measurePersistence(targets[0]!, o, log)
-    const report = `${md}\n${durable.markdown}`
-    const allFailures = failures + durable.failures
+    const cluster = await measureCluster(o, log)
+    const report = `${md}\n${durable.markdown}\n${cluster.markdown}`
+    const allFailures = failures + durable.failures + cluster.failures
     console.log(`\n${report}`)
-    if (o.out !== undefined) {
-      mkdirSync(dirname(o.out), { recursive: true })
-      if (!existsSync(o.out)) writeFileSync(o.out, "# Performance\n\nResults of `npm run bench`, newest last.\n\n")
-      appendFileSync(o.out, `\n${report}`)
-      log(`appended to ${o.out}`)
-    }
+    appendReport(o, report, log)
     return allFailures === 0 ? 0 : 1
   } finally {
     await Promise.all(targets.map((t) => t.stop()))

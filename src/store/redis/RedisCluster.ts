@@ -59,6 +59,12 @@ export interface RedisClusterShape {
   readonly commandTimeoutMs: number
   /** Runs `f` on the client as an Effect: a rejection, or no answer within the command timeout, is a StoreError. */
   readonly use: <A>(f: (client: FleareRedis) => Promise<A>) => Effect.Effect<A, StoreError>
+  /**
+   * `use` bounded by an absolute deadline (epoch ms, from the Effect Clock) shared by a whole sequence of calls (a
+   * command's run). A plain timer races the call: measured, that costs far less per request than `Effect.timeout`,
+   * which forks a fiber for the race.
+   */
+  readonly callUntil: <A>(deadlineMs: number, f: (client: FleareRedis) => Promise<A>) => Effect.Effect<A, StoreError>
 }
 
 /** `host:port` as ioredis takes a node. */
@@ -99,11 +105,39 @@ const make = (options: RedisClusterOptions) =>
         )
     )
     const timeout = Duration.millis(commandTimeoutMs)
+    const call = <A>(f: (c: FleareRedis) => Promise<A>): Effect.Effect<A, StoreError> =>
+      Effect.tryPromise({ try: () => f(client), catch: (cause) => new StoreError({ cause }) })
+    const callUntil = <A>(deadlineMs: number, f: (c: FleareRedis) => Promise<A>): Effect.Effect<A, StoreError> =>
+      Effect.clockWith((clock) => {
+        const left = deadlineMs - clock.unsafeCurrentTimeMillis()
+        if (left <= 0) return Effect.fail(new StoreError({ cause: "Redis did not answer in time" }))
+        return Effect.async<A, StoreError>((resume) => {
+          let done = false
+          const timer = setTimeout(() => {
+            done = true
+            resume(Effect.fail(new StoreError({ cause: "Redis did not answer in time" })))
+          }, left)
+          f(client).then(
+            (a) => {
+              if (done) return
+              clearTimeout(timer)
+              resume(Effect.succeed(a))
+            },
+            (cause: unknown) => {
+              if (done) return
+              clearTimeout(timer)
+              resume(Effect.fail(new StoreError({ cause })))
+            }
+          )
+          return Effect.sync(() => {
+            done = true
+            clearTimeout(timer)
+          })
+        })
+      })
     const use = <A>(f: (c: FleareRedis) => Promise<A>): Effect.Effect<A, StoreError> =>
       // Interruptible even inside a finalizer (which runs uninterruptibly), so the timeout can always end the wait.
-      Effect.interruptible(
-        Effect.tryPromise({ try: () => f(client), catch: (cause) => new StoreError({ cause }) })
-      ).pipe(
+      Effect.interruptible(call(f)).pipe(
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () => new StoreError({ cause: "Redis did not answer in time" })
@@ -130,7 +164,8 @@ const make = (options: RedisClusterOptions) =>
       waitReplicas: options.waitReplicas ?? 0,
       waitTimeoutMs: options.waitTimeoutMs ?? 1000,
       commandTimeoutMs,
-      use
+      use,
+      callUntil
     } satisfies RedisClusterShape
   })
 

@@ -117,9 +117,9 @@ const make = Effect.gen(function* () {
   let counter = 0
   const nextVersion = () => `${token}.${(counter += 1).toString(36)}`
 
-  const fetch = (keys: ReadonlyArray<string>, into: Map<string, Fetched>) =>
+  const fetch = (deadline: number, keys: ReadonlyArray<string>, into: Map<string, Fetched>) =>
     cluster
-      .use((c) => Promise.all(keys.map((k) => c.hmget(dataKey(prefix, k), "n", "t", "v", "e"))))
+      .callUntil(deadline, (c) => Promise.all(keys.map((k) => c.hmget(dataKey(prefix, k), "n", "t", "v", "e"))))
       .pipe(
         Effect.flatMap((rows) =>
           Effect.try({
@@ -130,16 +130,18 @@ const make = Effect.gen(function* () {
       )
 
   /** Commits one key's write; true when applied, false on a version conflict. */
-  const commitOne = (key: string, w: Write): Effect.Effect<boolean, StoreError> => {
+  const commitOne = (deadline: number, key: string, w: Write): Effect.Effect<boolean, StoreError> => {
     const args = commitArgs(w, nextVersion())
     const redisKey = dataKey(prefix, key)
     if (waitReplicas === 0)
       return cluster
-        .use((c) => c.fleareCommit(redisKey, ...(args as [string, string, string, string, string, string, string])))
+        .callUntil(deadline, (c) =>
+          c.fleareCommit(redisKey, ...(args as [string, string, string, string, string, string, string]))
+        )
         .pipe(Effect.map((r) => r === 1))
     // The commit and WAIT go in one pipeline to the node that owns the key's slot.
     return cluster
-      .use((c: FleareRedis) =>
+      .callUntil(deadline, (c: FleareRedis) =>
         (c.pipeline() as unknown as CommitPipeline)
           .fleareCommit(redisKey, ...args)
           .wait(waitReplicas, waitTimeoutMs)
@@ -163,12 +165,12 @@ const make = Effect.gen(function* () {
   }
 
   /** One attempt: fetch, run (fetching more while it reads keys it did not hint), commit. Undefined: conflict. */
-  const attempt = (spec: SyncCommand, ctx: CommandContext, args: ReadonlyArray<string>) =>
+  const attempt = (deadline: number, spec: SyncCommand, ctx: CommandContext, args: ReadonlyArray<string>) =>
     Effect.gen(function* () {
       const fetched = new Map<string, Fetched>()
       let toFetch = readKeys(spec.name, args)
       for (let round = 0; ; round++) {
-        if (toFetch.length > 0) yield* fetch(toFetch, fetched)
+        if (toFetch.length > 0) yield* fetch(deadline, toFetch, fetched)
         const scratch = new Scratch(fetched)
         const reply = spec.run({ ...ctx, services: { ...ctx.services, keyspace: scratch } }, args)
         if (scratch.missing.length > 0) {
@@ -176,15 +178,15 @@ const make = Effect.gen(function* () {
           toFetch = [...new Set(scratch.missing)].filter((k) => !fetched.has(k))
           continue
         }
-        for (const [key, w] of scratch.writes) if (!(yield* commitOne(key, w))) return undefined
+        for (const [key, w] of scratch.writes) if (!(yield* commitOne(deadline, key, w))) return undefined
         return { reply }
       }
     })
 
-  const runOnce = (spec: SyncCommand, ctx: CommandContext, args: ReadonlyArray<string>) =>
+  const runOnce = (deadline: number, spec: SyncCommand, ctx: CommandContext, args: ReadonlyArray<string>) =>
     Effect.gen(function* () {
       for (let i = 0; i < MAX_ATTEMPTS; i++) {
-        const done = yield* attempt(spec, ctx, args)
+        const done = yield* attempt(deadline, spec, ctx, args)
         if (done !== undefined) {
           const reply = done.reply
           return isCommandError(reply) ? yield* Effect.fail(reply) : reply
@@ -195,7 +197,6 @@ const make = Effect.gen(function* () {
       return yield* new StoreError({ cause: `${spec.name}: gave up after ${MAX_ATTEMPTS} version conflicts` })
     })
 
-  const timeout = Duration.millis(cluster.commandTimeoutMs)
   let lastLogged = 0
   const logStoreError = (e: StoreError) =>
     Effect.clockWith((clock) => {
@@ -209,14 +210,13 @@ const make = Effect.gen(function* () {
     spec: SyncCommand,
     ctx: CommandContext,
     args: ReadonlyArray<string>
-  ): Effect.Effect<OkResult, CommandError> => {
-    const body = runOnce(spec, ctx, args)
-    const locked = spec.class === "write" && args.length > 0 ? locks.withLock(args[0]!, body) : body
-    return locked.pipe(
-      Effect.timeoutFail({ duration: timeout, onTimeout: () => new StoreError({ cause: `${spec.name} timed out` }) }),
-      Effect.tapError((e) => (e._tag === "StoreError" ? logStoreError(e) : Effect.void))
-    )
-  }
+  ): Effect.Effect<OkResult, CommandError> =>
+    Effect.clockWith((clock) => {
+      // One deadline for the whole command (lock wait, fetches, retries, commit): every Redis call checks it.
+      const body = runOnce(clock.unsafeCurrentTimeMillis() + cluster.commandTimeoutMs, spec, ctx, args)
+      const locked = spec.class === "write" && args.length > 0 ? locks.withLock(args[0]!, body) : body
+      return Effect.tapError(locked, (e) => (e._tag === "StoreError" ? logStoreError(e) : Effect.void))
+    })
 
   return { run, cluster } satisfies RedisKeyspaceShape
 })
