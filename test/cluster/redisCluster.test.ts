@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { type BrokerSubscriber, RedisBroker } from "../../src/store/redis/RedisBroker.js"
 import { RedisCluster } from "../../src/store/redis/RedisCluster.js"
+import { HEARTBEAT_TTL_MS } from "../../src/store/redis/RedisSessionStore.js"
 import { type LocalCluster, redisInstalled, startLocalCluster } from "../../src/tools/redisCluster.js"
 import { type ServerProcess, spawnServer } from "../support/process.js"
 import { startServer, type TestServer } from "../support/server.js"
@@ -303,6 +304,28 @@ describe.skipIf(!installed)("Redis Cluster backend, two servers", { timeout: 120
     )
     expect(after).not.toContain(idA)
     expect((await onB.call("SESSION.KILL", idA)).result).toBe("0")
+  })
+
+  it("a server that dies (SIGKILL) leaves its sessions listed for no longer than the heartbeat TTL", async () => {
+    const c = await spawnServer(serverArgs(cluster.nodes))
+    try {
+      const onC = await connect(c)
+      const id = (JSON.parse((await onC.call("SESSION")).result) as { session_id: string }).session_id
+      const onA = await connect(a)
+      const listed = async () =>
+        (JSON.parse((await onA.call("SESSION.LIST")).result) as Array<{ session_id: string }>).some(
+          (s) => s.session_id === id
+        )
+      expect(await listed()).toBe(true)
+      c.child.kill("SIGKILL")
+      const killedAt = performance.now()
+      while ((await listed()) && performance.now() - killedAt < HEARTBEAT_TTL_MS + 5000) await sleep(200)
+      expect(await listed()).toBe(false)
+      // The bound is the TTL after the last heartbeat (at most a second before the kill), plus slack for polling on a loaded machine.
+      expect(performance.now() - killedAt).toBeLessThan(HEARTBEAT_TTL_MS + 2500)
+    } finally {
+      await c.stop()
+    }
   })
 
   it("STATUS lists one shard per Redis master and the sum", async () => {
