@@ -9,8 +9,10 @@
  * this module stands alone until that service exists, so it can be provided under it.
  */
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import type { Cluster } from "ioredis"
 import { StoreError } from "../../errors.js"
@@ -35,6 +37,8 @@ const make = Effect.gen(function* () {
   const cluster = yield* RedisCluster
   const prefix = cluster.keyPrefix + "topic:"
   const local = new Map<string, Set<BrokerSubscriber>>()
+  // Per topic, the outcome of this server's SSUBSCRIBE (complete once Redis has confirmed it).
+  const subscribed = new Map<string, Deferred.Deferred<void, StoreError>>()
   const { Cluster: ClusterClass } = yield* Effect.promise(() => import("ioredis"))
   // Subscriptions need their own connections (a subscribed connection runs nothing else): one per master.
   const subscriber: Cluster = yield* Effect.acquireRelease(
@@ -76,11 +80,28 @@ const make = Effect.gen(function* () {
         const subs = local.get(topic)
         if (subs !== undefined) {
           subs.add(s)
-          return Effect.void
+          // The first subscriber's SSUBSCRIBE may still be on its way: this one is subscribed once it is done.
+          return Effect.catchAll(Deferred.await(subscribed.get(topic)!), (e) =>
+            Effect.zipRight(
+              Effect.sync(() => subs.delete(s)),
+              Effect.fail(e)
+            )
+          )
         }
+        const done = Deferred.unsafeMake<void, StoreError>(FiberId.none)
         local.set(topic, new Set([s]))
-        return Effect.asVoid(onSubscriber((c) => c.ssubscribe(prefix + topic))).pipe(
-          Effect.tapError(() => Effect.sync(() => local.get(topic)?.delete(s)))
+        subscribed.set(topic, done)
+        return onSubscriber((c) => c.ssubscribe(prefix + topic)).pipe(
+          Effect.asVoid,
+          Effect.tapError(() =>
+            Effect.sync(() => {
+              local.delete(topic)
+              subscribed.delete(topic)
+            })
+          ),
+          Effect.exit,
+          Effect.tap((exit) => Deferred.done(done, exit)),
+          Effect.flatten
         )
       }),
     unsubscribe: (topic, s) =>
@@ -88,6 +109,7 @@ const make = Effect.gen(function* () {
         const subs = local.get(topic)
         if (subs === undefined || !subs.delete(s) || subs.size > 0) return Effect.void
         local.delete(topic)
+        subscribed.delete(topic)
         return Effect.asVoid(onSubscriber((c) => c.sunsubscribe(prefix + topic)))
       }),
     publish: (topic, payload) => Effect.asVoid(cluster.use((c) => c.spublish(prefix + topic, payload)))
