@@ -153,17 +153,21 @@ const make = (options: RedisSessionStoreOptions) =>
     /** Writes the sessions touched since the last flush; everything when the hash had expired (an outage). */
     const heartbeat = Effect.gen(function* () {
       const now = yield* Effect.clockWith((c) => c.currentTimeNanos)
-      for (const id of yield* local.expireIdle(now)) held.delete(id)
+      // Sessions that ended here (idle too long, found expired by a touch) leave the shared list too.
+      const gone = [...(yield* local.expireIdle(now))]
       const changed: Array<string> = []
       const flushed: Array<() => void> = []
       for (const [id, h] of held) {
         const s = h.handle.current()
-        if (s.lastAccessedAt !== h.flushed) {
+        if (s.status !== SessionStatus.active) gone.push(id)
+        else if (s.lastAccessedAt !== h.flushed) {
           changed.push(id, toShared(s))
           const at = s.lastAccessedAt
           flushed.push(() => (h.flushed = at))
         }
       }
+      for (const id of gone) held.delete(id)
+      if (gone.length > 0) yield* cluster.use((c) => c.hdel(mine, ...gone))
       // Two keys in different slots: two commands (pipelined by the client), not one transaction.
       const [, alive] = yield* cluster.use((c) =>
         Promise.all([c.sadd(serversKey, serverId), c.pexpire(mine, HEARTBEAT_TTL_MS).then((n) => n === 1)])
