@@ -40,13 +40,13 @@ const connect = async (server: ServerProcess): Promise<WireClient> => {
   return c
 }
 
-const serverArgs = (nodes: ReadonlyArray<string>) => [
+const serverArgs = (nodes: ReadonlyArray<string>, extraYaml = "") => [
   "--store",
   "redis-cluster",
   "--redis-nodes",
   nodes.slice(0, 2).join(","),
   "--config",
-  `store: {redis: {key_prefix: "t:", wait_replicas: 1, wait_timeout_ms: 1000, command_timeout_ms: ${COMMAND_TIMEOUT_MS}}}`
+  `{store: {redis: {key_prefix: "t:", wait_replicas: 1, wait_timeout_ms: 1000, command_timeout_ms: ${COMMAND_TIMEOUT_MS}}}${extraYaml}}`
 ]
 
 const masterPorts = async (): Promise<Array<number>> => {
@@ -306,22 +306,43 @@ describe.skipIf(!installed)("Redis Cluster backend, two servers", { timeout: 120
     expect((await onB.call("SESSION.KILL", idA)).result).toBe("0")
   })
 
-  it("a server that dies (SIGKILL) leaves its sessions listed for no longer than the heartbeat TTL", async () => {
-    const c = await spawnServer(serverArgs(cluster.nodes))
+  it("an idle session leaves the shared list; a server that dies (SIGKILL) leaves its sessions no longer than the heartbeat TTL", async () => {
+    const args = serverArgs(cluster.nodes)
+    const c = await spawnServer([
+      ...args.slice(0, -1),
+      args.at(-1)!.replace(/}$/, ", security: {session_idle_timeout_seconds: 2}}")
+    ])
     try {
-      const onC = await connect(c)
-      const id = (JSON.parse((await onC.call("SESSION")).result) as { session_id: string }).session_id
+      const idOf = async (client: WireClient) =>
+        (JSON.parse((await client.call("SESSION")).result) as { session_id: string }).session_id
+      const idle = await connect(c)
+      const active = await connect(c)
+      const [idleId, activeId] = [await idOf(idle), await idOf(active)]
       const onA = await connect(a)
       const listed = async () =>
-        (JSON.parse((await onA.call("SESSION.LIST")).result) as Array<{ session_id: string }>).some(
-          (s) => s.session_id === id
+        new Set(
+          (JSON.parse((await onA.call("SESSION.LIST")).result) as Array<{ session_id: string }>).map(
+            (s) => s.session_id
+          )
         )
-      expect(await listed()).toBe(true)
+      expect([...(await listed())]).toEqual(expect.arrayContaining([idleId, activeId]))
+      // 2 s idle expires `idle` on C; the next heartbeat removes its shared copy. `active` keeps being used.
+      const idleUntil = performance.now() + 4000
+      while (performance.now() < idleUntil) {
+        expect((await active.call("PING")).status).toBe("Ok")
+        await sleep(400)
+      }
+      const now = await listed()
+      expect(now.has(idleId)).toBe(false)
+      expect(now.has(activeId)).toBe(true)
+      expect((await idle.call("GET", "x")).result).toBe("unauthorized or session not found")
+
       c.child.kill("SIGKILL")
       const killedAt = performance.now()
-      while ((await listed()) && performance.now() - killedAt < HEARTBEAT_TTL_MS + 5000) await sleep(200)
-      expect(await listed()).toBe(false)
-      // The bound is the TTL after the last heartbeat (at most a second before the kill), plus slack for polling on a loaded machine.
+      while ((await listed()).has(activeId) && performance.now() - killedAt < HEARTBEAT_TTL_MS + 5000) await sleep(200)
+      expect((await listed()).has(activeId)).toBe(false)
+      // The bound is the TTL after the last heartbeat (at most a second before the kill), plus slack for polling on
+      // a loaded machine.
       expect(performance.now() - killedAt).toBeLessThan(HEARTBEAT_TTL_MS + 2500)
     } finally {
       await c.stop()
