@@ -10,20 +10,22 @@
  *      jitter); with `wait_replicas > 0`, WAIT on the same node before answering.
  *
  * So a read-modify-write (NUM.INCR, LIST.PUSH, MAP.SET, JSON.ADD) is atomic per key across every server, and a
- * reply is sent only once its write is committed. On one server, writes to the same key take turns (`KeyLocks`),
- * so conflicts only arise between servers. Multi-key reads (EXISTS, JSON.GET's references) are one read per key,
- * not a snapshot across slots.
+ * reply is sent only once its write is committed. On one server, writes to the same key are batched: queued
+ * behind the one in flight, then run in order over one fetch and committed together, so conflicts only arise
+ * between servers and a hot key costs a round of Redis calls per batch, not per command. Multi-key reads (EXISTS,
+ * JSON.GET's references) are one read per key, not a snapshot across slots.
  */
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
 import type { CommandContext, SyncCommand } from "../../commands/Command.js"
 import { type CommandError, isCommandError, StoreError } from "../../errors.js"
 import { decodeValue } from "../../persistence/Record.js"
 import type { OkResult } from "../../protocol/Reply.js"
 import { KindNumber, storedText, type Value } from "../Value.js"
-import { KeyLocks } from "./KeyLocks.js"
 import { type FleareRedis, RedisCluster, type RedisClusterShape } from "./RedisCluster.js"
 import { type Fetched, Scratch, type Write } from "./Scratch.js"
 import { ABSENT, dataKey } from "./scripts.js"
@@ -33,7 +35,19 @@ const MAX_ATTEMPTS = 200
 /** How many extra fetch rounds a command may need for keys it reads beyond its hint (JSON.GET's references). */
 const MAX_FETCH_ROUNDS = 64
 
+/** The most write commands on one key that run as one batch. */
+const MAX_BATCH = 64
+
 const NO_KEYS: ReadonlyArray<string> = []
+
+/** A command to run, with its deadline (epoch ms) and where its outcome goes. */
+interface Job {
+  readonly spec: SyncCommand
+  readonly ctx: CommandContext
+  readonly args: ReadonlyArray<string>
+  readonly deadline: number
+  readonly done: (outcome: Exit.Exit<OkResult, CommandError>) => void
+}
 
 /**
  * The keys a command is known to read, fetched before it runs. A write that does not depend on the old value
@@ -111,7 +125,15 @@ export interface RedisKeyspaceShape {
 const make = Effect.gen(function* () {
   const cluster = yield* RedisCluster
   const { keyPrefix: prefix, waitReplicas, waitTimeoutMs } = cluster
-  const locks = new KeyLocks()
+  const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+  let lastLogged = 0
+  const logStoreError = (e: StoreError) =>
+    Effect.clockWith((clock) => {
+      const now = clock.unsafeCurrentTimeMillis()
+      if (now - lastLogged < 1000) return Effect.void
+      lastLogged = now
+      return Effect.logError("Redis store failed; commands answer internal server error", e.cause)
+    })
   // A version is unique to a write: this process's random token and a counter.
   const token = Math.random().toString(36).slice(2, 10) + Math.random().toString(36).slice(2, 6)
   let counter = 0
@@ -165,45 +187,92 @@ const make = Effect.gen(function* () {
   }
 
   /** One attempt: fetch, run (fetching more while it reads keys it did not hint), commit. Undefined: conflict. */
-  const attempt = (deadline: number, spec: SyncCommand, ctx: CommandContext, args: ReadonlyArray<string>) =>
+  /**
+   * One attempt at a batch of commands (usually one): fetch, run each in order over the same entries (each sees
+   * the writes of those before it, fetching more while they read keys they did not hint), commit. Each command's
+   * outcome, or undefined on a version conflict (the whole batch runs again).
+   */
+  const attempt = (deadline: number, jobs: ReadonlyArray<Job>) =>
     Effect.gen(function* () {
       const fetched = new Map<string, Fetched>()
-      let toFetch = readKeys(spec.name, args)
+      let toFetch = [...new Set(jobs.flatMap((j) => readKeys(j.spec.name, j.args)))]
       for (let round = 0; ; round++) {
         if (toFetch.length > 0) yield* fetch(deadline, toFetch, fetched)
         const scratch = new Scratch(fetched)
-        const reply = spec.run({ ...ctx, services: { ...ctx.services, keyspace: scratch } }, args)
+        const outcomes = jobs.map((j): Exit.Exit<OkResult, CommandError> => {
+          try {
+            const reply = j.spec.run({ ...j.ctx, services: { ...j.ctx.services, keyspace: scratch } }, j.args)
+            return isCommandError(reply) ? Exit.fail(reply) : Exit.succeed(reply)
+          } catch (defect) {
+            return Exit.die(defect)
+          }
+        })
         if (scratch.missing.length > 0) {
-          if (round >= MAX_FETCH_ROUNDS) return yield* new StoreError({ cause: `${spec.name} reads too many keys` })
+          if (round >= MAX_FETCH_ROUNDS) return yield* new StoreError({ cause: "a command reads too many keys" })
           toFetch = [...new Set(scratch.missing)].filter((k) => !fetched.has(k))
           continue
         }
         for (const [key, w] of scratch.writes) if (!(yield* commitOne(deadline, key, w))) return undefined
-        return { reply }
+        return outcomes
       }
     })
 
-  const runOnce = (deadline: number, spec: SyncCommand, ctx: CommandContext, args: ReadonlyArray<string>) =>
-    Effect.gen(function* () {
+  /** Runs a batch until it commits (retrying on conflicts), or fails every command of it with a StoreError. */
+  const runBatch = (jobs: ReadonlyArray<Job>): Effect.Effect<ReadonlyArray<Exit.Exit<OkResult, CommandError>>> => {
+    const deadline = Math.min(...jobs.map((j) => j.deadline))
+    return Effect.gen(function* () {
       for (let i = 0; i < MAX_ATTEMPTS; i++) {
-        const done = yield* attempt(deadline, spec, ctx, args)
-        if (done !== undefined) {
-          const reply = done.reply
-          return isCommandError(reply) ? yield* Effect.fail(reply) : reply
-        }
+        const outcomes = yield* attempt(deadline, jobs)
+        if (outcomes !== undefined) return outcomes
         // Another server wrote the key meanwhile: back off a little (random, growing) and run again.
         yield* Effect.sleep(Duration.millis(Math.random() * Math.min(20, 1 + i)))
       }
-      return yield* new StoreError({ cause: `${spec.name}: gave up after ${MAX_ATTEMPTS} version conflicts` })
+      return yield* new StoreError({ cause: `gave up after ${MAX_ATTEMPTS} version conflicts` })
+    }).pipe(
+      Effect.tapError(logStoreError),
+      Effect.catchAll((e) => Effect.succeed(jobs.map(() => Exit.fail(e))))
+    )
+  }
+
+  /**
+   * Write commands waiting for their key's batch. A key's first writer starts a fiber that takes everything
+   * queued for the key, runs it as one batch (one fetch, one commit per key written), answers each command, and
+   * goes on until the queue is empty: writes to one key from one server cost one round of Redis calls per batch,
+   * not per command, and never conflict with each other.
+   */
+  const queues = new Map<string, Array<Job>>()
+
+  const drain = (key: string, queue: Array<Job>): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      if (queue.length === 0) {
+        queues.delete(key)
+        return Effect.void
+      }
+      const jobs = queue.splice(0, MAX_BATCH)
+      return Effect.flatMap(runBatch(jobs), (outcomes) => {
+        jobs.forEach((j, i) => j.done(outcomes[i]!))
+        return drain(key, queue)
+      })
     })
 
-  let lastLogged = 0
-  const logStoreError = (e: StoreError) =>
-    Effect.clockWith((clock) => {
-      const now = clock.unsafeCurrentTimeMillis()
-      if (now - lastLogged < 1000) return Effect.void
-      lastLogged = now
-      return Effect.logError("Redis store failed; commands answer internal server error", e.cause)
+  const enqueue = (key: string, job: Omit<Job, "done">): Effect.Effect<OkResult, CommandError> =>
+    Effect.async<OkResult, CommandError>((resume) => {
+      const queued: Job = { ...job, done: resume }
+      const queue = queues.get(key)
+      if (queue !== undefined) return void queue.push(queued)
+      const fresh = [queued]
+      queues.set(key, fresh)
+      // The batch runs in its own fiber: a connection that goes away does not take the others' writes with it.
+      runFork(
+        drain(key, fresh).pipe(
+          Effect.catchAllCause((cause) =>
+            Effect.sync(() => {
+              queues.delete(key)
+              for (const j of fresh.splice(0)) j.done(Exit.failCause(cause))
+            })
+          )
+        )
+      )
     })
 
   const run = (
@@ -212,10 +281,10 @@ const make = Effect.gen(function* () {
     args: ReadonlyArray<string>
   ): Effect.Effect<OkResult, CommandError> =>
     Effect.clockWith((clock) => {
-      // One deadline for the whole command (lock wait, fetches, retries, commit): every Redis call checks it.
-      const body = runOnce(clock.unsafeCurrentTimeMillis() + cluster.commandTimeoutMs, spec, ctx, args)
-      const locked = spec.class === "write" && args.length > 0 ? locks.withLock(args[0]!, body) : body
-      return Effect.tapError(locked, (e) => (e._tag === "StoreError" ? logStoreError(e) : Effect.void))
+      // One deadline for the whole command (queueing, fetches, retries, commit): every Redis call checks it.
+      const deadline = clock.unsafeCurrentTimeMillis() + cluster.commandTimeoutMs
+      if (spec.class === "write" && args.length > 0) return enqueue(args[0]!, { spec, ctx, args, deadline })
+      return Effect.flatMap(runBatch([{ spec, ctx, args, deadline, done: () => {} }]), (outcomes) => outcomes[0]!)
     })
 
   return { run, cluster } satisfies RedisKeyspaceShape

@@ -4,9 +4,7 @@
  * records are the final state the memory keyspace reaches. Keys never fetched are reported, not guessed.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
 import { Keyspace } from "../../../src/store/Keyspace.js"
-import { KeyLocks } from "../../../src/store/redis/KeyLocks.js"
 import { type Fetched, Scratch } from "../../../src/store/redis/Scratch.js"
 import type { Value } from "../../../src/store/Value.js"
 
@@ -103,27 +101,4 @@ describe("Scratch", () => {
     // A value the command wrote is read back by the same command.
     expect(scratch.get("z", 0n)?.value).toEqual({ kind: "Default", value: "1" })
   })
-})
-
-describe("KeyLocks", () => {
-  it.live("runs effects on one key one at a time, on different keys at once, and forgets idle keys", () =>
-    Effect.gen(function* () {
-      const locks = new KeyLocks()
-      const log: Array<string> = []
-      const task = (key: string, name: string) =>
-        locks.withLock(
-          key,
-          Effect.gen(function* () {
-            log.push(`${name}+`)
-            yield* Effect.sleep("20 millis")
-            log.push(`${name}-`)
-          })
-        )
-      yield* Effect.all([task("k", "a"), task("k", "b"), task("other", "c")], { concurrency: "unbounded" })
-      // a and b never overlap; c runs beside a.
-      expect(log.indexOf("a-")).toBeLessThan(log.indexOf("b+"))
-      expect(log.indexOf("c+")).toBeLessThan(log.indexOf("a-"))
-      expect(locks.size).toBe(0)
-    })
-  )
 })
