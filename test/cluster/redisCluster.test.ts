@@ -198,6 +198,11 @@ describe.skipIf(!installed)("Redis Cluster backend, two servers", { timeout: 120
       got.push({ status: r.status, result: r.result })
     }
     const want = expected.map((r) => ({ status: r.status, result: r.result }))
+    // A positive TTL may differ by a second when one went by between the requests on either side (a loaded machine).
+    script.forEach((cmd, i) => {
+      const [w, g] = [Number(want[i]!.result), Number(got[i]!.result)]
+      if (cmd[0] === "TTL" && w > 0 && g > 0 && Math.abs(w - g) <= 1) got[i] = want[i]!
+    })
     // Compare line by line so a failure names the command.
     expect(script.map((cmd, i) => [cmd.join(" "), got[i]])).toEqual(script.map((cmd, i) => [cmd.join(" "), want[i]]))
     // A few literal answers, so the oracle itself is pinned.
@@ -252,10 +257,11 @@ describe.skipIf(!installed)("Redis Cluster backend, two servers", { timeout: 120
   it("a TTL set on one server expires the key on both", async () => {
     const [ca, cb] = await Promise.all([connect(a), connect(b)])
     expect((await ca.call("SET", "short", "v")).status).toBe("Ok")
-    expect((await ca.call("TTL.EXPIRE", "short", "1")).result).toBe("1")
-    expect((await cb.call("TTL", "short")).result).toBe("1")
+    expect((await ca.call("TTL.EXPIRE", "short", "2")).result).toBe("1")
+    // 2 right after, 1 once a second has gone by (a loaded machine may take that long between two requests).
+    expect(["1", "2"]).toContain((await cb.call("TTL", "short")).result)
     expect((await cb.call("GET", "short")).result).toBe("v")
-    await sleep(1300)
+    await sleep(2300)
     expect((await ca.call("EXISTS", "short")).result).toBe("0")
     expect((await cb.call("GET", "short")).result).toBe("")
     expect((await cb.call("TTL", "short")).result).toBe("-2")
