@@ -28,6 +28,8 @@ await Promise.all([
     entryPoints: [join(root, "src/main.ts")],
     outfile: join(root, "dist/fleare-server.mjs"),
     bundle: true,
+    // Loaded from node_modules only when the Redis Cluster backend starts: the memory backend never parses it.
+    external: ["ioredis"],
     // Bundled CommonJS dependencies call `require` for Node's built-ins; an ES module has none of its own.
     banner: {
       js: "import { createRequire as __fleareRequire } from 'node:module'; const require = __fleareRequire(import.meta.url);"

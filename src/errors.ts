@@ -24,6 +24,16 @@ export class SessionStoreError extends Data.TaggedError("SessionStoreError")<{ r
   }
 }
 
+/**
+ * A shared store (the Redis Cluster backend) could not answer in time or failed: unreachable, failing over, or
+ * refusing the command. The client sees `internal server error`; the connection stays open.
+ */
+export class StoreError extends Data.TaggedError("StoreError")<{ readonly cause: unknown }> {
+  override get message(): string {
+    return `store failed: ${describe(this.cause)}`
+  }
+}
+
 /** AUTH failed; the connection is closed after the reply. `message` is Fleare's text after `ConnectionFailed: `. */
 export class AuthFailed extends Data.TaggedError("AuthFailed")<{ readonly message: string }> {}
 
@@ -70,6 +80,7 @@ export type CommandError =
   | Unauthorized
   | InternalError
   | SessionStoreError
+  | StoreError
   | AuthFailed
   | ProtocolError
   | PermissionDenied
@@ -80,6 +91,7 @@ const commandErrorTags: ReadonlySet<string> = new Set([
   "Unauthorized",
   "InternalError",
   "SessionStoreError",
+  "StoreError",
   "AuthFailed",
   "ProtocolError",
   "PermissionDenied",

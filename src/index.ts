@@ -42,5 +42,26 @@ export { Ops, OpsState, type Phase } from "./ops/Ops.js"
 export { counters } from "./ops/Counters.js"
 /** The Effect-native client, also under `Client` (`Client.FleareClient`). */
 export { FleareClient, type FleareClientConfig, type FleareClientShape } from "./client/FleareClient.js"
+/**
+ * The Redis Cluster backend for several servers sharing one dataset: the cluster connection, the keyspace runner,
+ * the shared session store, and the server layers (`layerFromConfig` picks the backend from `store.backend`).
+ * ioredis is loaded only when a Redis layer is built.
+ */
+export { RedisCluster, type RedisClusterOptions, type RedisClusterShape } from "./store/redis/RedisCluster.js"
+export { RedisKeyspace, type RedisKeyspaceShape } from "./store/redis/RedisKeyspace.js"
+export {
+  RedisSessions,
+  RedisSessionStore,
+  type RedisSessionStoreOptions,
+  HEARTBEAT_TTL_MS
+} from "./store/redis/RedisSessionStore.js"
+export { layerFromConfig, layerRedisStore, layerServer as layerRedisServer } from "./store/redis/RedisBackend.js"
+export {
+  RedisBroker,
+  layerBrokerOverRedis,
+  type RedisBrokerShape,
+  type BrokerSubscriber
+} from "./store/redis/RedisBroker.js"
+export { StoreBackend, type StoreBackendShape } from "./server/StoreBackend.js"
 /** The Effect-native client (and its promise facade), as a namespace: `Client.FleareClient`, `Client.createClient`. */
 export * as Client from "./client/index.js"

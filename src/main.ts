@@ -27,6 +27,7 @@ import { Ops } from "./ops/Ops.js"
 import { tracingLayer } from "./ops/Tracing.js"
 import { PersistenceOptions } from "./persistence/Persistence.js"
 import { FleareServer } from "./server/Server.js"
+import { layerFromConfig } from "./store/redis/RedisBackend.js"
 import { exitOnSecondSignal } from "./server/Signals.js"
 import { VERSION } from "./version.js"
 
@@ -73,6 +74,18 @@ export const FLAGS: ReadonlyArray<Flag> = [
     type: "string",
     arg: "FILE",
     help: "start from this backup, snapshot or log file (the current log is kept as a copy)"
+  },
+  {
+    name: "store",
+    type: "string",
+    arg: "BACKEND",
+    help: "memory | redis-cluster (store.backend; default memory)"
+  },
+  {
+    name: "redis-nodes",
+    type: "string",
+    arg: "LIST",
+    help: "seed nodes of the Redis Cluster, host:port,host:port (store.redis.nodes)"
   },
   {
     name: "print-config",
@@ -127,6 +140,9 @@ const parseFlags = (argv: ReadonlyArray<string>) => {
   const loglevel = str("loglevel")
   if (loglevel !== undefined && !(LOG_LEVEL_NAMES as ReadonlyArray<string>).includes(loglevel.toLowerCase()))
     throw new Error(`--loglevel: expected debug, info, warn or error, got "${loglevel}"`)
+  const store = str("store")
+  if (store !== undefined && store !== "memory" && store !== "redis-cluster")
+    throw new Error(`--store: expected memory or redis-cluster, got "${store}"`)
   return {
     "config-path": str("config-path"),
     config: str("config"),
@@ -136,6 +152,10 @@ const parseFlags = (argv: ReadonlyArray<string>) => {
     loglevel,
     repair: bool("repair"),
     restore: str("restore"),
+    store,
+    redisNodes: str("redis-nodes")
+      ?.split(",")
+      .map((n) => n.trim()),
     printConfig: bool("print-config"),
     help: bool("help"),
     version: bool("version"),
@@ -164,7 +184,9 @@ const serve = (flags: ReturnType<typeof parseFlags>) =>
       host: flags.host,
       port: flags.port,
       metricsPort: flags.metricsPort,
-      logLevel: flags.loglevel
+      logLevel: flags.loglevel,
+      store: flags.store,
+      redisNodes: flags.redisNodes
     })
     if (flags.printConfig) {
       for (const w of warnings) process.stderr.write(`fleare-server: ${w}\n`)
@@ -174,7 +196,7 @@ const serve = (flags: ReturnType<typeof parseFlags>) =>
       for (const w of warnings) yield* Effect.logWarning(w)
       // The metrics server comes up before the log replays (it answers 503 meanwhile) and goes down last.
       return yield* Layer.launch(
-        FleareServer.layerNode.pipe(
+        layerFromConfig.pipe(
           Layer.provide(ServerConfig.layer(config)),
           Layer.provide(PersistenceOptions.layer({ repair: flags.repair, restore: flags.restore })),
           Layer.tap((ctx) => Effect.logInfo(connectHint(config, Context.get(ctx, FleareServer).address))),
@@ -198,7 +220,8 @@ const serve = (flags: ReturnType<typeof parseFlags>) =>
           `fleare-ts: ${e.message}; start with --repair to truncate the log there (a copy of the file is kept)`
         ).pipe(Effect.zipRight(Effect.fail(e))),
       PersistenceError: (e) =>
-        Console.error(`fleare-ts: persistence: ${e.message}`).pipe(Effect.zipRight(Effect.fail(e)))
+        Console.error(`fleare-ts: persistence: ${e.message}`).pipe(Effect.zipRight(Effect.fail(e))),
+      StoreError: (e) => Console.error(`fleare-ts: Redis Cluster: ${e.message}`).pipe(Effect.zipRight(Effect.fail(e)))
     })
   )
 

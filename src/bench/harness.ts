@@ -24,6 +24,7 @@ import { execFileSync } from "node:child_process"
 import { dirname, join, resolve } from "node:path"
 import { parseArgs } from "node:util"
 import { renderChart } from "./chart.js"
+import { measureCluster } from "./cluster.js"
 import { connectAll } from "./connect.js"
 import { defaultLoadOptions } from "./load.js"
 import {
@@ -73,6 +74,8 @@ interface HarnessOptions {
   readonly limited: boolean
   /** redis-server and redis-benchmark, when both are found and not turned off. */
   readonly redis: { readonly server: string; readonly benchmark: string } | undefined
+  /** Run only the cluster row (a local Redis Cluster, two fleare-ts servers on it, ioredis direct). */
+  readonly clusterOnly: boolean
 }
 
 const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
@@ -102,6 +105,7 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
       "no-redis": { type: "boolean" },
       "redis-server": { type: "string" },
       "redis-benchmark": { type: "string" },
+      "cluster-only": { type: "boolean" },
       help: { type: "boolean" }
     }
   })
@@ -130,7 +134,8 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
   --no-persistence     skip the persistence row
   --no-limited         skip the limited configuration (1024 MB + LRU)
   --no-redis           skip the Redis reference (run when redis-server and redis-benchmark are on PATH)
-  --redis-server PATH, --redis-benchmark PATH   where they are                  [from PATH]`)
+  --redis-server PATH, --redis-benchmark PATH   where they are                  [from PATH]
+  --cluster-only       only the Redis Cluster row (needs redis-server)`)
     process.exit(0)
   }
   const quick = values.quick ?? false
@@ -166,7 +171,8 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
     memory: !(values["no-memory"] ?? false),
     persistence: !(values["no-persistence"] ?? false),
     limited: !(values["no-limited"] ?? false),
-    redis: values["no-redis"] ? undefined : findRedis(values["redis-server"], values["redis-benchmark"])
+    redis: values["no-redis"] ? undefined : findRedis(values["redis-server"], values["redis-benchmark"]),
+    clusterOnly: values["cluster-only"] ?? false
   }
 }
 
@@ -417,8 +423,36 @@ const startRedis = async (o: HarnessOptions, log: (s: string) => void): Promise<
   }
 }
 
+/** Appends a report to the results file (created with its heading when missing). */
+const appendReport = (o: HarnessOptions, report: string, log: (s: string) => void): void => {
+  if (o.out === undefined) return
+  mkdirSync(dirname(o.out), { recursive: true })
+  if (!existsSync(o.out)) writeFileSync(o.out, "# Performance\n\nResults of `npm run bench`, newest last.\n\n")
+  appendFileSync(o.out, `\n${report}`)
+  log(`appended to ${o.out}`)
+}
+
+/** `--cluster-only`: the cluster row alone, with its own heading. */
+const mainCluster = async (o: HarnessOptions): Promise<number> => {
+  const log = (s: string) => console.error(s)
+  const started = new Date()
+  const loadAtStart = loadAvg()
+  const row = await measureCluster(o, log)
+  const how = `cluster row only, fleare-ts ${o.compiled ? "bundled" : "under tsx"}`
+  const report = [
+    `### ${started.toISOString().slice(0, 16).replace("T", " ")} UTC (${how})`,
+    "",
+    `Machine: ${machine()}. Load average ${loadAtStart} at the start, ${loadAvg()} at the end.`,
+    row.markdown
+  ].join("\n")
+  console.log(`\n${report}`)
+  appendReport(o, report, log)
+  return row.failures === 0 ? 0 : 1
+}
+
 const main = async (): Promise<number> => {
   const o = parseOptions(process.argv.slice(2))
+  if (o.clusterOnly) return mainCluster(o)
   const specs: Array<TargetSpec> = [oursSpec(o.compiled), ...(o.baseline !== undefined ? [mockSpec(o.baseline)] : [])]
   const hasBaseline = specs.length === 2
   // Wall-clock date for the report header: a benchmark report records when it ran.
@@ -541,8 +575,11 @@ const main = async (): Promise<number> => {
       { subscribers: 100, pipeline: 16, warmupS: o.warmup, seconds: o.seconds },
       log
     )
-    const report = `${md}${durable.markdown === "" ? "" : `\n${durable.markdown}`}\n${pubsub.markdown}`
-    const allFailures = failures + durable.failures + pubsub.failures
+    const cluster = await measureCluster(o, log)
+    const report =
+      `${md}${durable.markdown === "" ? "" : `\n${durable.markdown}`}\n${pubsub.markdown}` +
+      `${cluster.markdown === "" ? "" : `\n${cluster.markdown}`}`
+    const allFailures = failures + durable.failures + pubsub.failures + cluster.failures
     console.log(`\n${report}`)
     if (o.out !== undefined) {
       mkdirSync(dirname(o.out), { recursive: true })

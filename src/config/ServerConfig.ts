@@ -52,6 +52,21 @@ const LogLevelName = Schema.String.pipe(
 const EvictionPolicy = Schema.Literal("LRU", "LFU", "FIFO", "noeviction")
 const FsyncPolicy = Schema.Literal("always", "everysec", "no")
 
+/** `store.*`: where the keyspace and sessions live (memory, or a Redis Cluster shared by several servers). */
+const StoreSection = Schema.Struct({
+  backend: Schema.Literal("memory", "redis-cluster"),
+  redis: Schema.Struct({
+    nodes: Schema.Array(
+      Schema.String.pipe(Schema.pattern(/^[^\s:]+:\d{1,5}$/, { message: () => "expected host:port" }))
+    ),
+    key_prefix: Schema.String,
+    wait_replicas: NonNegativeInt,
+    wait_timeout_ms: NonNegativeInt,
+    /** How long a command may wait on Redis (retries included) before it answers `internal server error`. */
+    command_timeout_ms: PositiveInt
+  })
+})
+
 /** The decoded configuration. Every key has a value: the embedded defaults fill what sources leave out. */
 export const ServerConfigSchema = Schema.Struct({
   server: Schema.Struct({
@@ -135,7 +150,8 @@ export const ServerConfigSchema = Schema.Struct({
     max_path_segments: PositiveInt,
     /** Longest LIST.FIND / LIST.UPDATE expression, in UTF-8 bytes. */
     max_expression_bytes: PositiveInt
-  })
+  }),
+  store: StoreSection
 })
 
 /** The configuration's type. */

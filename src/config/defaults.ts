@@ -55,5 +55,15 @@ export const embeddedDefaults = {
     service_name: "fleare-ts",
     export_interval_seconds: 5
   },
-  limits: { max_ref_paths: 100, max_path_segments: 1000, max_expression_bytes: 64 * 1024 }
+  limits: { max_ref_paths: 100, max_path_segments: 1000, max_expression_bytes: 64 * 1024 },
+  store: {
+    backend: "memory",
+    redis: {
+      nodes: ["127.0.0.1:7000"],
+      key_prefix: "fleare:",
+      wait_replicas: 0,
+      wait_timeout_ms: 1000,
+      command_timeout_ms: 2000
+    }
+  }
 }

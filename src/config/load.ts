@@ -27,6 +27,9 @@ export interface ConfigSources {
   /** `--metrics-port` and `--loglevel` flags, applied last (to `metrics.port`, `logging.level`). */
   readonly metricsPort?: number | undefined
   readonly logLevel?: string | undefined
+  /** `--store` (memory | redis-cluster) and `--redis-nodes` (seed nodes), applied last. */
+  readonly store?: string | undefined
+  readonly redisNodes?: ReadonlyArray<string> | undefined
 }
 
 /** The loaded configuration and the warnings to log about it. */
@@ -87,6 +90,10 @@ export const loadConfig = (sources: ConfigSources): Effect.Effect<LoadedConfig, 
     raw = deepMerge(raw, { server: flags })
     if (sources.metricsPort !== undefined) raw = deepMerge(raw, { metrics: { port: sources.metricsPort } })
     if (sources.logLevel !== undefined) raw = deepMerge(raw, { logging: { level: sources.logLevel } })
+    const store: Record<string, unknown> = {}
+    if (sources.store !== undefined) store.backend = sources.store
+    if (sources.redisNodes !== undefined) store.redis = { nodes: sources.redisNodes }
+    raw = deepMerge(raw, { store })
     const config = yield* decodeConfig(raw)
     return { config, warnings }
   })

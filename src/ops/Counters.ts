@@ -55,6 +55,7 @@ export const errorPrefixIndex = (e: CommandError): number => {
       return prefixIndex["Unauthorized"]!
     case "InternalError":
     case "SessionStoreError":
+    case "StoreError":
       return prefixIndex["InternalError"]!
     case "AuthFailed":
       return prefixIndex["ConnectionFailed"]!

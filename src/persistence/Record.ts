@@ -283,8 +283,8 @@ const decodePayload = (view: Buffer, start: number, end: number): WalRecord | st
   return typeof value === "string" ? value : { op: "set", key, value, expiresAt }
 }
 
-// The inverse of `storedText`: a value from its kind and stored text, or what is wrong with the text.
-const decodeValue = (kind: Value["kind"], text: string): Value | string => {
+/** The inverse of `storedText`: a value from its kind and stored text, or what is wrong with the text. */
+export const decodeValue = (kind: Value["kind"], text: string): Value | string => {
   switch (kind) {
     case "Default":
     case "String":

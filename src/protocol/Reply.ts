@@ -27,6 +27,7 @@ export const errorText = (e: CommandError): string => {
       return UNAUTHORIZED_TEXT
     case "InternalError":
     case "SessionStoreError":
+    case "StoreError":
       return INTERNAL_ERROR_TEXT
     case "AuthFailed":
       return `ConnectionFailed: ${e.message}`

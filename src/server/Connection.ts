@@ -28,8 +28,8 @@ import type * as Tracer from "effect/Tracer"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Ref from "effect/Ref"
-import type { CommandContext, EffectCommand, PubSubPort, ServerServices } from "../commands/Command.js"
-import { isAuthBytes, lookupCommandBytes } from "../commands/registry.js"
+import type { CommandContext, CommandSpec, EffectCommand, PubSubPort, ServerServices } from "../commands/Command.js"
+import { isAuthBytes } from "../commands/registry.js"
 import {
   AuthFailed,
   type CommandError,
@@ -124,6 +124,8 @@ export interface ConnectionDeps {
   readonly authLimiter: AuthLimiter
   /** The process-wide reply encoder: used only synchronously, and emptied before the fiber yields. */
   readonly writer: FrameWriter
+  /** The command table's byte lookup (`lookupCommandBytes`, or a store backend's table): fixed at startup. */
+  readonly lookup: (buf: Buffer, start: number, end: number) => CommandSpec | undefined
   /** Runs the clean-up Effect of a connection whose fiber has ended (removing its session), in the server's runtime. */
   readonly runDetached: (effect: Effect.Effect<void>) => void
   /** With `tracing.enable`: the tracer that gets a span per command (see ops/Tracing.ts). */
@@ -366,7 +368,7 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
         this.error(unauthorized)
         continue
       }
-      const spec = lookupCommandBytes(frame, name.start, name.end)
+      const spec = this.deps.lookup(frame, name.start, name.end)
       if (spec === undefined) {
         this.error(new UnknownCommand({ name: frame.toString("utf8", name.start, name.end) }))
         continue

@@ -31,14 +31,21 @@ export class ConnectionRegistry {
   /** Wakes the deadline sweep when it sleeps past a new connection's first possible deadline. */
   private onAdd: ((acceptedAt: bigint) => void) | undefined = undefined
 
+  /**
+   * `nextNumber`, when given, numbers the client ids instead of the local counter (a shared store numbers them
+   * across servers, so an id is unique cluster-wide).
+   */
+  constructor(private readonly nextNumber?: () => number) {}
+
   /** A new client id `<n>-<ip>:<port>`; IPv6 peers print as `[addr]:port`. */
   nextClientId(remoteAddress: string, remotePort: number): string {
     this.counter += 1
+    const n = this.nextNumber === undefined ? this.counter : this.nextNumber()
     // An IPv4 peer on a dual-stack listener arrives as ::ffff:a.b.c.d; print it as IPv4.
     const address =
       remoteAddress.startsWith("::ffff:") && remoteAddress.includes(".") ? remoteAddress.slice(7) : remoteAddress
     const host = address.includes(":") ? `[${address}]` : address
-    return `${this.counter}-${host}:${remotePort}`
+    return `${n}-${host}:${remotePort}`
   }
 
   add(clientId: string, handle: ConnectionHandle): void {

@@ -15,7 +15,8 @@ import { Durability } from "../persistence/Durability.js"
 import type { PersistenceError, WalCorrupt } from "../persistence/errors.js"
 import { Persistence } from "../persistence/Persistence.js"
 import { layerDraining } from "../persistence/Shutdown.js"
-import type { ServerServices } from "../commands/Command.js"
+import type { CommandSpec, ServerServices } from "../commands/Command.js"
+import { lookupCommandBytes } from "../commands/registry.js"
 import type { ConfigError } from "../config/ConfigError.js"
 import { type DeepPartial, ServerConfig, type ServerConfigShape } from "../config/ServerConfig.js"
 import { Broker } from "../pubsub/Broker.js"
@@ -31,6 +32,7 @@ import { type ConnectionDeps, connectionLimits, runConnection } from "./Connecti
 import { ConnectionRegistry } from "./Connections.js"
 import { MemoryLink, MemoryTransport } from "./MemoryTransport.js"
 import { NodeTransportLayer } from "./NodeTransport.js"
+import { StoreBackend, type StoreBackendShape } from "./StoreBackend.js"
 import { type ListenAddress, Transport, type TransportError } from "./Transport.js"
 
 /** A running server. */
@@ -39,6 +41,18 @@ export interface FleareServerShape {
   readonly address: ListenAddress
   /** The live connections. */
   readonly connections: ConnectionRegistry
+}
+
+/** The byte lookup of the command table as a store backend runs it (each spec adapted once, here). */
+const adaptedLookup = (backend: StoreBackendShape) => {
+  const adapted = new Map<CommandSpec, CommandSpec>()
+  return (buf: Buffer, start: number, end: number): CommandSpec | undefined => {
+    const spec = lookupCommandBytes(buf, start, end)
+    if (spec === undefined) return undefined
+    let mine = adapted.get(spec)
+    if (mine === undefined) adapted.set(spec, (mine = backend.adapt(spec)))
+    return mine
+  }
 }
 
 export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServer, FleareServerShape>() {
@@ -52,7 +66,9 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
     Effect.gen(function* () {
       const config = yield* ServerConfig
       const transport = yield* Transport
-      const connections = new ConnectionRegistry()
+      const backend = yield* Effect.serviceOption(StoreBackend)
+      const connections = new ConnectionRegistry(backend._tag === "Some" ? backend.value.nextClientNumber : undefined)
+      if (backend._tag === "Some") yield* backend.value.attach(connections)
       let bound: ListenAddress = { host: config.server.host, port: config.server.port }
       const services: ServerServices = {
         config,
@@ -73,6 +89,7 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
         limits: connectionLimits(config),
         authLimiter: new AuthLimiter(config.security.auth_max_failures, config.security.auth_lockout_seconds),
         writer: new FrameWriter(),
+        lookup: backend._tag === "Some" ? adaptedLookup(backend.value) : lookupCommandBytes,
         runDetached: (effect) => {
           runFork(effect)
         },

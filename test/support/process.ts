@@ -38,7 +38,11 @@ export const spawnServer = (
     })
     children.add(child)
     let out = ""
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000)
+    // A server that never says it listens is killed, so a failed start leaves no process behind.
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`server did not start:\n${out}`))
+    }, 60_000)
     const onData = (d: Buffer) => {
       out += d.toString()
       const m = /listening on (\S+):(\d+)/.exec(out)
