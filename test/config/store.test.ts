@@ -42,7 +42,7 @@ describe("store configuration", () => {
     const bad = await load({ configYaml: "store: {backend: etcd}" })
     expect(bad._tag === "Left" && bad.left.message).toContain("store.backend")
     const node = await load({ redisNodes: ["localhost"] })
-    expect(node._tag === "Left" && node.left.message).toContain("store.redis.nodes.0: expected host:port")
+    expect(node._tag === "Left" && node.left.message).toContain("store.redis.nodes[0]: expected host:port")
   })
 
   it("the server refuses a bad --store, and reports a cluster it cannot reach", async () => {
