@@ -93,4 +93,3 @@ export const counters = {
   /** AUTH's own outcomes (AUTH is not in the command table: the connection handles it). */
   auth: newCommandStats()
 }
-

@@ -75,21 +75,24 @@ describe("connection deadlines (TestClock)", () => {
     }).pipe(Effect.provide(layer))
   })
 
-  it.scoped("a subscriber is exempt from misc.timeout_seconds (it only listens, as Fleare's pub/sub client does)", () => {
-    const { layer, connect } = serverWith({ misc: { timeout_seconds: 30 }, security: { auth_timeout_seconds: 0 } })
-    return Effect.gen(function* () {
-      const listener = yield* connect()
-      yield* listener.call("AUTH", "root", "root")
-      yield* listener.send("SUBSCRIBE", "news") // no reply
-      const idle = yield* connect()
-      yield* idle.call("AUTH", "root", "root")
-      yield* TestClock.adjust("31 seconds")
-      // The idle one is closed; the subscriber stays.
-      expect(yield* liveConnections).toBe(1)
-      yield* TestClock.adjust("1 day")
-      expect(yield* liveConnections).toBe(1)
-    }).pipe(Effect.provide(layer))
-  })
+  it.scoped(
+    "a subscriber is exempt from misc.timeout_seconds (it only listens, as Fleare's pub/sub client does)",
+    () => {
+      const { layer, connect } = serverWith({ misc: { timeout_seconds: 30 }, security: { auth_timeout_seconds: 0 } })
+      return Effect.gen(function* () {
+        const listener = yield* connect()
+        yield* listener.call("AUTH", "root", "root")
+        yield* listener.send("SUBSCRIBE", "news") // no reply
+        const idle = yield* connect()
+        yield* idle.call("AUTH", "root", "root")
+        yield* TestClock.adjust("31 seconds")
+        // The idle one is closed; the subscriber stays.
+        expect(yield* liveConnections).toBe(1)
+        yield* TestClock.adjust("1 day")
+        expect(yield* liveConnections).toBe(1)
+      }).pipe(Effect.provide(layer))
+    }
+  )
 
   it.scoped("timeout 0 turns both off: a connection lives through a day of silence", () => {
     const { layer, connect } = serverWith({ misc: { timeout_seconds: 0 }, security: { auth_timeout_seconds: 0 } })
