@@ -90,6 +90,7 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
         authLimiter: new AuthLimiter(config.security.auth_max_failures, config.security.auth_lockout_seconds),
         writer: new FrameWriter(),
         lookup: backend._tag === "Some" ? adaptedLookup(backend.value) : lookupCommandBytes,
+        logsWrites: services.durability !== Durability.none,
         runDetached: (effect) => {
           runFork(effect)
         },
