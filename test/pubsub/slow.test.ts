@@ -88,10 +88,9 @@ describe("a slow subscriber", () => {
         new RegExp(`disconnected slow subscriber ${slowId}: \\d+ pushes waiting, over pubsub.subscriber_queue`)
       )
       // Bounded: with the slow subscriber the peak RSS grows by at most its queue (1.6 MB), socket buffers and
-      // noise (measured: +5 to +10 MB), not by the ~96 MB it did not read (measured +90 MB with the limits set
-      // out of reach).
-
-      expect(withSlow - normal).toBeLessThan(40 * 1024 * 1024)
+      // noise (measured: +5 to +10 MB, once +41 MB in a full suite run sharing the CPU), not by the ~96 MB it did
+      // not read (measured +90 MB with the limits set out of reach).
+      expect(withSlow - normal).toBeLessThan(60 * 1024 * 1024)
       // The server closes the slow connection.
       slow.socket.resume()
       await slow.closed
