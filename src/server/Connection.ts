@@ -647,6 +647,9 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
             // Send what is ready, then let other connections run: wait for the socket to drain while this
             // client's unread output is over the soft limit (it is not reading), else one turn of the loop.
             resumeAt = stop.index
+            // The read goes on after this partial send: it stays pending (flushing ends one pending read), so
+            // pushes keep waiting behind its replies.
+            self.pendingReads++
             const waiting = self.flushOutput()
             if (waiting !== undefined && (yield* waiting)) return true
             if (self.closeReason !== undefined) return true

@@ -223,6 +223,23 @@ describe("delivery", () => {
     ])
   })
 
+  it("its own message still follows its replies when a long read is run in batches (the work budget yields)", async () => {
+    const c = await authed()
+    await subscribe(c, "batched")
+    await c.ok("SET", "big4k", "x".repeat(4096))
+    // 300 replies of 4 KiB pass the 256 KiB budget of one synchronous pass: the read runs in several batches.
+    const gets = Array.from({ length: 300 }, () => encodeCommand("GET", ["big4k"]))
+    c.write(Buffer.concat([...gets, encodeCommand("PUBLISH", ["batched", "late"]), encodeCommand("PING", ["end"])]))
+    const frames: Array<WireReply> = []
+    for (let i = 0; i < 303; i++) frames.push(await c.next())
+    expect(frames.slice(0, 300).every((f) => f.topic === "" && f.result.length === 4096)).toBe(true)
+    expect(frames.slice(300).map((f) => [f.topic, f.result])).toEqual([
+      ["", ""],
+      ["", "PONG end"],
+      ["batched", '"late"']
+    ])
+  })
+
   it("a subscriber running GET/SET/SESSION between pushes gets its replies in order and every frame whole", async () => {
     const sub = await authed()
     const pub = await authed()
