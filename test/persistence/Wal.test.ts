@@ -10,7 +10,7 @@ import { MAGIC } from "../../src/persistence/Record.js"
 import { recover } from "../../src/persistence/Replay.js"
 import { Keyspace, type KeyspaceShape } from "../../src/store/Keyspace.js"
 import type { Value } from "../../src/store/Value.js"
-import { collectLogs, FsLive, readRecords, tempDir } from "./support.js"
+import { collectLogs, FsLive, readRecords, tempDir, withFileFaults } from "./support.js"
 
 const text = (s: string): Value => ({ kind: "Default", value: s })
 
@@ -53,22 +53,7 @@ const contents = (ks: KeyspaceShape, now = 0n) =>
 const withSync = (
   real: FileSystem.FileSystem,
   sync: (realSync: Effect.Effect<void, PlatformError>) => Effect.Effect<void, PlatformError>
-): FileSystem.FileSystem => ({
-  ...real,
-  open: (p, o) =>
-    Effect.map(real.open(p, o), (f) => ({
-      [FileSystem.FileTypeId]: FileSystem.FileTypeId,
-      fd: f.fd,
-      stat: f.stat,
-      seek: (a, b) => f.seek(a, b),
-      read: (b) => f.read(b),
-      readAlloc: (n) => f.readAlloc(n),
-      truncate: (n) => f.truncate(n),
-      write: (b) => f.write(b),
-      writeAll: (b) => f.writeAll(b),
-      sync: Effect.suspend(() => sync(f.sync))
-    }))
-})
+): FileSystem.FileSystem => withFileFaults(real, (f) => ({ sync: Effect.suspend(() => sync(f.sync)) }))
 
 /** Polls (real time) until `cond` holds, for at most 5 s. */
 const eventually = (cond: () => boolean) =>

@@ -15,7 +15,7 @@ import { MAGIC } from "../../src/persistence/Record.js"
 import { makeWal, type WalOptions } from "../../src/persistence/Wal.js"
 import { Keyspace } from "../../src/store/Keyspace.js"
 import type { Value } from "../../src/store/Value.js"
-import { collectLogs, FsLive, readRecords, tempDir } from "./support.js"
+import { collectLogs, FsLive, readRecords, tempDir, withFileFaults } from "./support.js"
 
 const text = (s: string): Value => ({ kind: "Default", value: s })
 
@@ -38,47 +38,37 @@ const enospc = (method: string) =>
   })
 
 /** The real file system, except that files opened to append fail as `faults` says. */
-const faulty = (real: FileSystem.FileSystem, faults: Faults): FileSystem.FileSystem => ({
-  ...real,
-  open: (p, o) =>
-    Effect.map(real.open(p, o), (f) =>
-      o?.flag !== "a"
-        ? f
-        : {
-            [FileSystem.FileTypeId]: FileSystem.FileTypeId,
-            fd: f.fd,
-            stat: f.stat,
-            seek: (a, b) => f.seek(a, b),
-            read: (b) => f.read(b),
-            readAlloc: (n) => f.readAlloc(n),
-            truncate: (n) =>
-              Effect.suspend(() => {
-                faults.truncates += 1
-                return faults.truncate === "ok" ? f.truncate(n) : Effect.fail(enospc("truncate"))
-              }),
-            write: (b) => f.write(b),
-            writeAll: (b) =>
-              Effect.suspend(() => {
-                faults.writes += 1
-                if (faults.write === "ok") return f.writeAll(b)
-                if (faults.write === "fail") return Effect.fail(enospc("writeAll"))
-                return Effect.zipRight(f.writeAll(b.subarray(0, b.length >> 1)), Effect.fail(enospc("writeAll")))
-              }),
-            sync: Effect.suspend(() =>
-              faults.sync === "ok"
-                ? f.sync
-                : Effect.fail(
-                    new SystemError({
-                      module: "FileSystem",
-                      method: "sync",
-                      reason: "Unknown",
-                      description: "EIO: i/o error, fsync"
-                    })
-                  )
+const faulty = (real: FileSystem.FileSystem, faults: Faults): FileSystem.FileSystem =>
+  withFileFaults(
+    real,
+    (f) => ({
+      truncate: (n) =>
+        Effect.suspend(() => {
+          faults.truncates += 1
+          return faults.truncate === "ok" ? f.truncate(n) : Effect.fail(enospc("truncate"))
+        }),
+      writeAll: (b) =>
+        Effect.suspend(() => {
+          faults.writes += 1
+          if (faults.write === "ok") return f.writeAll(b)
+          if (faults.write === "fail") return Effect.fail(enospc("writeAll"))
+          return Effect.zipRight(f.writeAll(b.subarray(0, b.length >> 1)), Effect.fail(enospc("writeAll")))
+        }),
+      sync: Effect.suspend(() =>
+        faults.sync === "ok"
+          ? f.sync
+          : Effect.fail(
+              new SystemError({
+                module: "FileSystem",
+                method: "sync",
+                reason: "Unknown",
+                description: "EIO: i/o error, fsync"
+              })
             )
-          }
-    )
-})
+      )
+    }),
+    "a"
+  )
 
 const setup = (policy: FsyncPolicy, extra: Partial<WalOptions> = {}) =>
   Effect.gen(function* () {

@@ -27,7 +27,7 @@ import { SessionStore } from "../../src/session/SessionStore.js"
 import { Keyspace } from "../../src/store/Keyspace.js"
 import { Broker } from "../../src/pubsub/Broker.js"
 import { WireClient } from "../support/wire.js"
-import { collectLogs, readRecords } from "./support.js"
+import { collectLogs, readRecords, withFileFaults } from "./support.js"
 
 const ENOSPC = "ENOSPC: no space left on device, write"
 const UNLOGGED = `PersistenceError: the log cannot be written (${ENOSPC}); this write is applied in memory but not logged`
@@ -95,31 +95,15 @@ const injectedDisk = (): Disk => {
     new SystemError({ module: "FileSystem", method: "writeAll", reason: "Unknown", description: ENOSPC })
   const fs = Layer.effect(
     FileSystem.FileSystem,
-    Effect.map(
-      FileSystem.FileSystem,
-      (real): FileSystem.FileSystem => ({
-        ...real,
-        open: (p, o) =>
-          Effect.map(real.open(p, o), (f) =>
-            o?.flag !== "a"
-              ? f
-              : {
-                  [FileSystem.FileTypeId]: FileSystem.FileTypeId,
-                  fd: f.fd,
-                  stat: f.stat,
-                  seek: (a, b) => f.seek(a, b),
-                  read: (b) => f.read(b),
-                  readAlloc: (n) => f.readAlloc(n),
-                  truncate: (n) => f.truncate(n),
-                  write: (b) => f.write(b),
-                  writeAll: (b) =>
-                    full
-                      ? Effect.zipRight(f.writeAll(b.subarray(0, b.length >> 1)), Effect.fail(enospc()))
-                      : f.writeAll(b),
-                  sync: f.sync
-                }
-          )
-      })
+    Effect.map(FileSystem.FileSystem, (real) =>
+      withFileFaults(
+        real,
+        (f) => ({
+          writeAll: (b) =>
+            full ? Effect.zipRight(f.writeAll(b.subarray(0, b.length >> 1)), Effect.fail(enospc())) : f.writeAll(b)
+        }),
+        "a"
+      )
     )
   ).pipe(Layer.provide(NodeFileSystem.layer))
   return {

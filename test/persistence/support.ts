@@ -16,6 +16,41 @@ export const tempDir = Effect.flatMap(FileSystem.FileSystem, (fs) =>
   fs.makeTempDirectoryScoped({ prefix: "fleare-persistence-" })
 )
 
+/** The operations of an open file a test may replace, to inject failures. */
+export type FileFaults = Partial<Pick<FileSystem.File, "truncate" | "writeAll" | "sync">>
+
+/**
+ * The real file system, except that the files it opens (only those opened with `flag`, when given) have the
+ * operations `faults(file)` returns in place of their own.
+ */
+export const withFileFaults = (
+  real: FileSystem.FileSystem,
+  faults: (file: FileSystem.File) => FileFaults,
+  flag?: FileSystem.OpenFlag
+): FileSystem.FileSystem => ({
+  ...real,
+  open: (p, o) =>
+    Effect.map(
+      real.open(p, o),
+      (f): FileSystem.File =>
+        flag !== undefined && o?.flag !== flag
+          ? f
+          : {
+              [FileSystem.FileTypeId]: FileSystem.FileTypeId,
+              fd: f.fd,
+              stat: f.stat,
+              seek: (a, b) => f.seek(a, b),
+              read: (b) => f.read(b),
+              readAlloc: (n) => f.readAlloc(n),
+              truncate: (n) => f.truncate(n),
+              write: (b) => f.write(b),
+              writeAll: (b) => f.writeAll(b),
+              sync: f.sync,
+              ...faults(f)
+            }
+    )
+})
+
 /** A logger layer that appends every message (and its level) to `into`. */
 export const collectLogs = (into: Array<string>): Layer.Layer<never> =>
   Logger.replace(
