@@ -72,7 +72,8 @@ export interface TargetSpec {
 export const oursSpec = (
   compiled: boolean,
   config = "{persistence: {enable: false}}",
-  name = "fleare-ts"
+  name = "fleare-ts",
+  bundle = SERVER_BUNDLE
 ): TargetSpec => ({
   name,
   args: [
@@ -80,7 +81,7 @@ export const oursSpec = (
     ...(compiled ? startNodeOptions() : ["--import", "tsx"]),
     "--import",
     "./src/bench/gcOnSignal.mjs",
-    compiled ? SERVER_BUNDLE : "src/main.ts",
+    compiled ? bundle : "src/main.ts",
     "--port",
     "0",
     "--config",
