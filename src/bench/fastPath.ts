@@ -1,10 +1,12 @@
 /**
  * A socket-free micro-benchmark of the connection actor's fast path, for measuring what the request path's own
- * work costs (e.g. the metrics counters): one PING (or `--set`: one SET) frame per read, fed straight to the
- * actor's fast-path handler as the transport does when the actor's fiber is parked; prints CPU nanoseconds per
- * read (5 rounds of 1,000,000 reads: min and median). Compare two checkouts by running it in each:
+ * work costs (e.g. the metrics counters): PING (or `--set`: SET, `--get`: GET) frames, `--pipeline N` per read
+ * (default 1), fed straight to the actor's fast-path handler as the transport does when the actor's fiber is
+ * parked; prints CPU nanoseconds per read and per request (5 rounds of 1,000,000 requests: min and median).
+ * SET and GET use one key unless `--keys N` spreads them over N keys (written first), drawn at random, as
+ * `npm run bench` does with 100,000. Compare two checkouts by running it in each:
  *
- *   npx tsx src/bench/fastPath.ts [--set]
+ *   npx tsx src/bench/fastPath.ts [--set | --get] [--pipeline N] [--keys N]
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -22,9 +24,28 @@ import { Broker } from "../pubsub/Broker.js"
 type FastPath = (chunk: Buffer) => "handled" | "wake" | "decline"
 
 const ROUNDS = 5
-const READS = 1_000_000
+const REQUESTS = 1_000_000
+const POOL = Number(process.env.POOL ?? 1024)
 
-const program = (set: boolean) =>
+type Test = "PING" | "SET" | "GET"
+
+interface Options {
+  readonly test: Test
+  readonly pipeline: number
+  readonly keys: number
+}
+
+/** The reads to feed: each `pipeline` frames of `test`, over `keys` keys drawn by a fixed PRNG. */
+const readsOf = (o: Options, count: number): Array<Buffer> => {
+  let seed = 1
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0)
+  const key = () => `key:${String(next() % o.keys).padStart(12, "0")}`
+  const frame = () =>
+    o.test === "PING" ? encodeCommand("PING", []) : encodeCommand(o.test, o.test === "SET" ? [key(), "abc"] : [key()])
+  return Array.from({ length: count }, () => Buffer.concat(Array.from({ length: o.pipeline }, frame)))
+}
+
+const program = (o: Options) =>
   Effect.gen(function* () {
     let handler: ((conn: Conn) => Effect.Effect<void>) | undefined
     const transport = Layer.succeed(Transport, {
@@ -79,21 +100,41 @@ const program = (set: boolean) =>
         wake([Buffer.from(encodeCommand("AUTH", ["root", "root"]))])
         // AUTH runs in the fiber; once answered, the fiber parks in `read` again and the fast path takes over.
         while (writes < 1 || waiter === undefined) yield* Effect.sleep("1 millis")
-        const frame = Buffer.from(set ? encodeCommand("SET", ["key:1", "abc"]) : encodeCommand("PING", []))
-        const perRead: Array<number> = []
+        if (o.keys > 1)
+          for (let k = 0; k < o.keys; k++)
+            fast!(Buffer.from(encodeCommand("SET", [`key:${String(k).padStart(12, "0")}`, "abc"])))
+        // A pool of distinct reads (a new key per frame) cycled through; 64 Ki reads keep the pool small in memory.
+        const reads = readsOf(o, o.keys > 1 ? Math.min(POOL, Math.ceil(REQUESTS / o.pipeline)) : 1)
+        const readCount = Math.ceil(REQUESTS / o.pipeline)
+        const perRequest: Array<number> = []
         for (let round = 0; round < ROUNDS; round++) {
           const start = process.cpuUsage()
-          for (let i = 0; i < READS; i++) if (fast!(frame) !== "handled") throw new Error("the fast path declined")
+          for (let i = 0; i < readCount; i++)
+            if (fast!(reads[i % reads.length]!) !== "handled") throw new Error("the fast path declined")
           const used = process.cpuUsage(start)
-          perRead.push(((used.user + used.system) * 1000) / READS)
+          perRequest.push(((used.user + used.system) * 1000) / (readCount * o.pipeline))
         }
-        perRead.sort((a, b) => a - b)
-        return `${set ? "SET" : "PING"}: CPU ns per read: min ${perRead[0]!.toFixed(0)}, median ${perRead[ROUNDS >> 1]!.toFixed(0)}`
+        perRequest.sort((a, b) => a - b)
+        const [min, med] = [perRequest[0]!, perRequest[ROUNDS >> 1]!]
+        return `${o.test} x${o.pipeline} per read, ${o.keys} key(s): CPU ns per request: min ${min.toFixed(0)}, median ${med.toFixed(0)}; per read: min ${(min * o.pipeline).toFixed(0)}`
       })
     )
   })
 
-Effect.runPromise(program(process.argv.includes("--set"))).then(
+const argv = process.argv
+const flag = (name: string, fallback: number): number => {
+  const i = argv.indexOf(name)
+  const n = i < 0 ? fallback : Number(argv[i + 1])
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`)
+  return n
+}
+const options: Options = {
+  test: argv.includes("--set") ? "SET" : argv.includes("--get") ? "GET" : "PING",
+  pipeline: flag("--pipeline", 1),
+  keys: flag("--keys", 1)
+}
+
+Effect.runPromise(program(options)).then(
   (line) => process.stdout.write(`${line}\n`),
   (e: unknown) => {
     process.stderr.write(`${String(e)}\n`)

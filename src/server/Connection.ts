@@ -44,7 +44,7 @@ import { counters, errorPrefixIndex } from "../ops/Counters.js"
 import { LATENCY_SAMPLE_MASK, requestDuration } from "../ops/Histograms.js"
 import { endCommandSpan, startCommandSpan } from "../ops/Tracing.js"
 import { FrameDecoder, FrameSpans, type FrameViolation, violationMessage } from "../protocol/Frame.js"
-import { decodeCommandInto, type FrameWriter, type NameSpan, TOO_MANY_ARGS } from "../protocol/Message.js"
+import { decodeCommandInto, FrameWriter, type NameSpan, TOO_MANY_ARGS } from "../protocol/Message.js"
 import { errorText, NO_REPLY, type OkResult } from "../protocol/Reply.js"
 import { AuthMessages, type AccountsShape } from "../session/Accounts.js"
 import type { AuthLimiter } from "../session/AuthLimiter.js"
@@ -158,6 +158,8 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
   private pendingReads = 0
   /** Set when the server closed the connection (a limit): logged at release. */
   private closeReason: CloseReason | undefined = undefined
+  /** The client_id and status fields of this connection's `Ok` replies, encoded at its first (FrameWriter.ok). */
+  private okPrefix: Uint8Array | undefined = undefined
   /** One turn of the loop: wait for input, then handle it (built once; the loop repeats it). */
   readonly next: Effect.Effect<void>
 
@@ -261,7 +263,8 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
   }
 
   private ok(result: OkResult): void {
-    if (!this.deps.writer.response(this.clientId, "", "Ok", result)) this.error(replyTooLarge)
+    const prefix = (this.okPrefix ??= FrameWriter.okPrefix(this.clientId))
+    if (!this.deps.writer.ok(prefix, result)) this.error(replyTooLarge)
   }
 
   /** Handshake errors carry no client id, as in Fleare. */

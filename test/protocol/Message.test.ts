@@ -172,6 +172,27 @@ describe("Response codec", () => {
     expect(w.take().equals(Buffer.concat(expected))).toBe(true)
     expect(w.length).toBe(0)
   })
+
+  it("FrameWriter.ok with a connection's okPrefix writes the bytes response writes for an Ok reply", () => {
+    const viaOk = new FrameWriter(16)
+    const viaResponse = new FrameWriter(16)
+    for (let i = 0; i < 200; i++) {
+      // Ids with non-ASCII text and long ids (a 2-byte length varint) as well as the usual short ones.
+      const clientId = i % 50 === 0 ? "7-[::1]:1".repeat(20) : randomString()
+      const result = i % 3 === 0 ? "" : randomString()
+      const asBytes = rand(2) === 1
+      expect(viaOk.ok(FrameWriter.okPrefix(clientId), asBytes ? Buffer.from(result) : result)).toBe(true)
+      viaResponse.response(clientId, "", "Ok", asBytes ? Buffer.from(result) : result)
+    }
+    expect(viaOk.take().toString("hex")).toBe(viaResponse.take().toString("hex"))
+  })
+
+  it("decodes ASCII and multi-byte arguments to the same strings as UTF-8 decoding", () => {
+    const args = ["key:000000012345", "abc", "", "héllo", "日本", "\u{1F600}", "x".repeat(300)]
+    const name: NameSpan = { start: 0, end: 0 }
+    const frame = encodeCommand("SET", args)
+    expect(decodeCommandInto(frame, name, 4, frame.length)).toEqual(args)
+  })
 })
 
 describe("bounds (issue 10)", () => {
