@@ -1,12 +1,14 @@
 /**
  * A socket-free micro-benchmark of the connection actor's fast path, for measuring what the request path's own
- * work costs (e.g. the metrics counters): PING (or `--set`: SET, `--get`: GET) frames, `--pipeline N` per read
+ * work costs (e.g. the metrics counters): PING (or `--set`: SET, `--get`: GET, `--incr`: NUM.INCR) frames, `--pipeline N` per read
  * (default 1), fed straight to the actor's fast-path handler as the transport does when the actor's fiber is
  * parked; prints CPU nanoseconds per read and per request (5 rounds of 1,000,000 requests: min and median).
  * SET and GET use one key unless `--keys N` spreads them over N keys (written first), drawn at random, as
  * `npm run bench` does with 100,000. Compare two checkouts by running it in each:
  *
- *   npx tsx src/bench/fastPath.ts [--set | --get] [--pipeline N] [--keys N]
+ *   npx tsx src/bench/fastPath.ts [--set | --get | --incr] [--pipeline N] [--keys N] [--limited]
+ *
+ * `--limited` runs the server with Fleare's default memory section (1024 MB, LRU) instead of no limit.
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -27,12 +29,14 @@ const ROUNDS = 5
 const REQUESTS = 1_000_000
 const POOL = Number(process.env.POOL ?? 1024)
 
-type Test = "PING" | "SET" | "GET"
+type Test = "PING" | "SET" | "GET" | "NUM.INCR"
 
 interface Options {
   readonly test: Test
   readonly pipeline: number
   readonly keys: number
+  /** Fleare's default memory section (1024 MB, LRU), as `npm run bench`'s limited rows. */
+  readonly limited: boolean
 }
 
 /** The reads to feed: each `pipeline` frames of `test`, over `keys` keys drawn by a fixed PRNG. */
@@ -42,6 +46,7 @@ const readsOf = (o: Options, count: number): Array<Buffer> => {
   const key = () => `key:${String(next() % o.keys).padStart(12, "0")}`
   const frame = () =>
     o.test === "PING" ? encodeCommand("PING", []) : encodeCommand(o.test, o.test === "SET" ? [key(), "abc"] : [key()])
+
   return Array.from({ length: count }, () => Buffer.concat(Array.from({ length: o.pipeline }, frame)))
 }
 
@@ -66,7 +71,14 @@ const program = (o: Options) =>
           Layer.succeed(Durability, Durability.none)
         )
       ),
-      Layer.provide(ServerConfig.layer(ServerConfig.unsafeMake({ server: { port: 0 } })))
+      Layer.provide(
+        ServerConfig.layer(
+          ServerConfig.unsafeMake({
+            server: { port: 0 },
+            ...(o.limited ? { memory: { max_size_mb: 1024, eviction_policy: "LRU" } } : {})
+          })
+        )
+      )
     )
     return yield* Effect.scoped(
       Effect.gen(function* () {
@@ -102,7 +114,11 @@ const program = (o: Options) =>
         while (writes < 1 || waiter === undefined) yield* Effect.sleep("1 millis")
         if (o.keys > 1)
           for (let k = 0; k < o.keys; k++)
-            fast!(Buffer.from(encodeCommand("SET", [`key:${String(k).padStart(12, "0")}`, "abc"])))
+            fast!(
+              o.test === "NUM.INCR"
+                ? encodeCommand("NUM.INCR", [`key:${String(k).padStart(12, "0")}`])
+                : encodeCommand("SET", [`key:${String(k).padStart(12, "0")}`, "abc"])
+            )
         // A pool of distinct reads (a new key per frame) cycled through; 64 Ki reads keep the pool small in memory.
         const reads = readsOf(o, o.keys > 1 ? Math.min(POOL, Math.ceil(REQUESTS / o.pipeline)) : 1)
         const readCount = Math.ceil(REQUESTS / o.pipeline)
@@ -116,7 +132,7 @@ const program = (o: Options) =>
         }
         perRequest.sort((a, b) => a - b)
         const [min, med] = [perRequest[0]!, perRequest[ROUNDS >> 1]!]
-        return `${o.test} x${o.pipeline} per read, ${o.keys} key(s): CPU ns per request: min ${min.toFixed(0)}, median ${med.toFixed(0)}; per read: min ${(min * o.pipeline).toFixed(0)}`
+        return `${o.test} x${o.pipeline} per read, ${o.keys} key(s)${o.limited ? ", limited (LRU)" : ""}: CPU ns per request: min ${min.toFixed(0)}, median ${med.toFixed(0)}; per read: min ${(min * o.pipeline).toFixed(0)}`
       })
     )
   })
@@ -129,9 +145,10 @@ const flag = (name: string, fallback: number): number => {
   return n
 }
 const options: Options = {
-  test: argv.includes("--set") ? "SET" : argv.includes("--get") ? "GET" : "PING",
+  test: argv.includes("--set") ? "SET" : argv.includes("--get") ? "GET" : argv.includes("--incr") ? "NUM.INCR" : "PING",
   pipeline: flag("--pipeline", 1),
-  keys: flag("--keys", 1)
+  keys: flag("--keys", 1),
+  limited: argv.includes("--limited")
 }
 
 Effect.runPromise(program(options)).then(
