@@ -49,7 +49,7 @@ import { errorText, NO_REPLY, type OkResult } from "../protocol/Reply.js"
 import { AuthMessages, type AccountsShape } from "../session/Accounts.js"
 import type { AuthLimiter } from "../session/AuthLimiter.js"
 import { DurabilityError } from "../persistence/Durability.js"
-import { mayRun } from "../session/Role.js"
+import { roleMask } from "../session/Role.js"
 import { type PushOwner, PushOutbox } from "./PushOutbox.js"
 import { active, expired, type SessionState, unauthenticated } from "./SessionState.js"
 import type { ConnectionHandle } from "./Connections.js"
@@ -140,6 +140,8 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
   readonly state: Ref.Ref<SessionState> = Ref.unsafeMake<SessionState>(unauthenticated)
   /** The value in `state`: the actor is its only writer, so it keeps it at hand (`setState` updates both). */
   private current: SessionState = unauthenticated
+  /** The command classes the session's role may run (`roleMask`); 0 without a session. */
+  private allowedClasses = 0
   /** The context commands run in under an active session, stamped with the current read's time. */
   private ctx: CommandContext | undefined = undefined
   private readonly decoder: FrameDecoder
@@ -222,6 +224,7 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
   private setState(next: SessionState, now: bigint): Effect.Effect<void> {
     this.current = next
     this.ctx = next._tag === "Active" ? this.contextAt(next, now) : undefined
+    this.allowedClasses = next._tag === "Active" ? roleMask(next.user.role) : 0
     const set = Ref.set(this.state, next)
     // A session that ended takes its subscriptions with it.
     const outbox = this.outbox
@@ -330,7 +333,7 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
         this.error(new UnknownCommand({ name: frame.toString("utf8", name.start, name.end) }))
         continue
       }
-      if (!mayRun(ctx.user.role, spec.class)) {
+      if ((this.allowedClasses & spec.classBit) === 0) {
         spec.stats.error += 1
         this.error(new PermissionDenied({ role: ctx.user.role, command: spec.name }))
         continue
