@@ -84,30 +84,25 @@ export interface EffectCommand extends SpecBase {
 
 export type CommandSpec = SyncCommand | EffectCommand
 
-// Every spec is built by one of these, field by field in one order, so that all of them share one hidden class:
-// the request path reads `kind`, `class`, `run` and `stats` of whichever spec a frame names, and those reads stay
-// monomorphic.
+/** What a command declares; `kind`, `classBit` and `stats` are added by `syncCommand` and `effectCommand`. */
+type Declared<S extends CommandSpec> = Omit<S, "kind" | "stats" | "classBit">
+
+// Every spec is built here, field by field in one order, so that all of them share one hidden class: the request
+// path reads `kind`, `classBit`, `run` and `stats` of whichever spec a frame names, and those reads stay monomorphic.
+const build = <S extends CommandSpec>(kind: S["kind"], spec: Declared<SyncCommand> | Declared<EffectCommand>): S =>
+  ({
+    kind,
+    name: spec.name,
+    syntax: spec.syntax,
+    summary: spec.summary,
+    class: spec.class,
+    classBit: classBit(spec.class),
+    run: spec.run,
+    stats: newCommandStats()
+  }) as S
 
 /** Declares a synchronous command. */
-export const syncCommand = (spec: Omit<SyncCommand, "kind" | "stats" | "classBit">): SyncCommand => ({
-  kind: "sync",
-  name: spec.name,
-  syntax: spec.syntax,
-  summary: spec.summary,
-  class: spec.class,
-  classBit: classBit(spec.class),
-  run: spec.run,
-  stats: newCommandStats()
-})
+export const syncCommand = (spec: Declared<SyncCommand>): SyncCommand => build<SyncCommand>("sync", spec)
 
 /** Declares a command whose handler returns an Effect. */
-export const effectCommand = (spec: Omit<EffectCommand, "kind" | "stats" | "classBit">): EffectCommand => ({
-  kind: "effect",
-  name: spec.name,
-  syntax: spec.syntax,
-  summary: spec.summary,
-  class: spec.class,
-  classBit: classBit(spec.class),
-  run: spec.run,
-  stats: newCommandStats()
-})
+export const effectCommand = (spec: Declared<EffectCommand>): EffectCommand => build<EffectCommand>("effect", spec)
