@@ -1,5 +1,5 @@
 /**
- * The connection actor: one fiber per connection, holding its session state in a `Ref`. It reads whatever
+ * The connection actor: one fiber per connection, holding its session state. It reads whatever
  * bytes have arrived, decodes every complete frame, runs the commands in order, encodes the replies and writes
  * them with one write per read.
  *
@@ -27,7 +27,6 @@ import type * as Clock from "effect/Clock"
 import type * as Tracer from "effect/Tracer"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Ref from "effect/Ref"
 import type { CommandContext, CommandSpec, EffectCommand, PubSubPort, ServerServices } from "../commands/Command.js"
 import { isAuthBytes } from "../commands/registry.js"
 import {
@@ -137,8 +136,7 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
   lastActiveAt: bigint
   /** Has authenticated once (AUTH succeeded, or authentication is off). */
   authenticated = false
-  readonly state: Ref.Ref<SessionState> = Ref.unsafeMake<SessionState>(unauthenticated)
-  /** The value in `state`: the actor is its only writer, so it keeps it at hand (`setState` updates both). */
+  /** The session state (a plain field: only the actor reads and writes it, so no `Ref`, about 290 B less). */
   private current: SessionState = unauthenticated
   /** The context commands run in under an active session, stamped with the current read's time. */
   private ctx: CommandContext | undefined = undefined
@@ -220,12 +218,11 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
   private setState(next: SessionState, now: bigint): Effect.Effect<void> {
     this.current = next
     this.ctx = next._tag === "Active" ? this.contextAt(next, now) : undefined
-    const set = Ref.set(this.state, next)
     // A session that ended takes its subscriptions with it.
     const outbox = this.outbox
     return next._tag === "Active" || outbox === undefined
-      ? set
-      : Effect.zipRight(this.deps.services.broker.unsubscribeAll(outbox), set)
+      ? Effect.void
+      : this.deps.services.broker.unsubscribeAll(outbox)
   }
 
   // ---- pub/sub ----

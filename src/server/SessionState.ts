@@ -1,5 +1,5 @@
 /**
- * The state a connection actor holds in its `Ref`: whether the connection has a live session.
+ * The state a connection actor holds: whether the connection has a live session.
  */
 import type { SessionUser } from "../session/Session.js"
 import type { SessionHandle } from "../session/SessionStore.js"
