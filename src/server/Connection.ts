@@ -27,6 +27,7 @@ import type * as Clock from "effect/Clock"
 import type * as Tracer from "effect/Tracer"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import type { CommandContext, CommandSpec, EffectCommand, PubSubPort, ServerServices } from "../commands/Command.js"
 import { isAuthBytes } from "../commands/registry.js"
 import {
@@ -791,13 +792,18 @@ export const runConnection = (deps: ConnectionDeps, conn: Conn): Effect.Effect<v
     )
   }
   return Effect.clockWith((clock) =>
-    Effect.withFiberRuntime<void>((fiber) => {
-      const actor = new ConnectionActor(deps, conn, clock)
-      fiber.addObserver((exit) => actor.release(exit))
-      // No `catchAllCause` around the loop: its frame would stay on the parked fiber's stack for the
-      // connection's life, holding `start()`'s whole effect ("connection opened" with its log annotations,
-      // about 1.3 KB). A defect that ends the fiber is logged by `release`, from the exit.
-      return actor.start()
-    })
+    Effect.withFiberRuntime<void>((fiber) => startActor(new ConnectionActor(deps, conn, clock), fiber))
   )
+}
+
+/**
+ * Runs the actor in its fiber, released when the fiber ends. A function of its own so that the observer's
+ * closure keeps only `actor` (made inside `runConnection`'s callbacks it would keep their scopes too, 88 B).
+ * No `catchAllCause` around the loop: its frame would stay on the parked fiber's stack for the connection's
+ * life, holding `start()`'s whole effect ("connection opened" with its log annotations, about 1.3 KB); a defect
+ * that ends the fiber is logged by `release`, from the exit.
+ */
+const startActor = (actor: ConnectionActor, fiber: Fiber.RuntimeFiber<void, never>): Effect.Effect<void> => {
+  fiber.addObserver((exit) => actor.release(exit))
+  return actor.start()
 }
