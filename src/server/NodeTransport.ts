@@ -21,9 +21,28 @@ import {
 
 type FastPath = (chunk: Buffer) => "handled" | "wake" | "decline"
 
+/** The socket's `NodeConn`, for the shared event listeners below. */
+const connOf = Symbol("fleare/NodeConn")
+type OwnedSocket = net.Socket & { [connOf]: NodeConn }
+
+// The socket's event listeners, shared by every connection (a listener runs with the emitter as `this`): a
+// closure per event and connection would cost about 220 B per idle connection.
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[connOf].onData(chunk)
+}
+function onSocketDrain(this: OwnedSocket): void {
+  this[connOf].onDrain()
+}
+function onSocketInputDone(this: OwnedSocket): void {
+  this[connOf].finishInput()
+}
+function onSocketClose(this: OwnedSocket): void {
+  this[connOf].onClose()
+}
+
 /**
  * A socket as a `Conn`. One object with shared methods per connection (a server holds thousands of idle ones):
- * its only closures are the socket's event handlers and the `read` Effect.
+ * its only closure is the `read` Effect's (the socket's listeners are shared functions).
  */
 class NodeConn implements Conn {
   readonly remoteAddress: string
@@ -49,20 +68,12 @@ class NodeConn implements Conn {
     this.remoteAddress = socket.remoteAddress ?? "unknown"
     this.remotePort = socket.remotePort ?? 0
     open.add(this)
-    const finishInput = () => this.finishInput()
-    socket.on("data", (chunk: Buffer) => this.onData(chunk))
-    socket.on("drain", () => {
-      this.updateFlow()
-      this.drainListener?.()
-      this.wakeDrainWaiters()
-    })
-    socket.on("end", finishInput)
-    socket.on("error", finishInput) // ECONNRESET and friends: the peer is gone, nothing to answer
-    socket.on("close", () => {
-      this.open.delete(this)
-      this.finishInput()
-      this.wakeDrainWaiters()
-    })
+    ;(socket as OwnedSocket)[connOf] = this
+    socket.on("data", onSocketData)
+    socket.on("drain", onSocketDrain)
+    socket.on("end", onSocketInputDone)
+    socket.on("error", onSocketInputDone) // ECONNRESET and friends: the peer is gone, nothing to answer
+    socket.on("close", onSocketClose)
     // No canceler: the only interruption is the actor's end, which calls `end()`, and that drops the waiter
     // (a canceler would wrap every parked read in an uninterruptible region, about 1 KB per idle connection).
     this.read = Effect.async<ReadonlyArray<Buffer> | undefined>((resume) => {
@@ -97,7 +108,22 @@ class NodeConn implements Conn {
     this.wakeDrainWaiters()
   }
 
-  private onData(chunk: Buffer): void {
+  /** The socket's `drain`: output that had backed up was sent. */
+  onDrain(): void {
+    this.updateFlow()
+    this.drainListener?.()
+    this.wakeDrainWaiters()
+  }
+
+  /** The socket's `close`. */
+  onClose(): void {
+    this.open.delete(this)
+    this.finishInput()
+    this.wakeDrainWaiters()
+  }
+
+  /** The socket's `data`. */
+  onData(chunk: Buffer): void {
     if (this.closing || this.inputDone) return // a closing connection discards what the peer still sends
     if (this.fastPath !== undefined && this.waiter !== undefined && this.chunks.length === 0) {
       const outcome = this.fastPath(chunk)
@@ -134,7 +160,8 @@ class NodeConn implements Conn {
     w(Effect.succeed(this.take()))
   }
 
-  private finishInput(): void {
+  /** The socket's `end` or `error` (and `kill`): no more input. */
+  finishInput(): void {
     this.inputDone = true
     this.wake()
   }
