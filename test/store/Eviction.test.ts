@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest"
 import {
-  type Evictable,
   type EvictionPolicy,
   type EvictionTracker,
   LFU_INIT,
@@ -25,17 +24,10 @@ const seeded = (seed: number) => () => {
 
 const MINUTE = 60_000_000_000n
 
-class Entry implements Evictable {
-  clock = 0
-  hits = 0
-  index = -1
-  constructor(readonly key: string) {}
-}
-
-/** A tracker over a plain map of entries, driven the way the keyspace drives it. */
+/** A tracker over a plain map of keys, driven the way the keyspace drives it. */
 const harness = (policy: EvictionPolicy, samples = 64, random: () => number = () => 0) => {
-  const map = new Map<string, Entry>()
-  const tracker = makeEviction<Entry>(policy, map, { samples, random }) as EvictionTracker<Entry>
+  const map = new Map<string, number>()
+  const tracker = makeEviction(policy, map, { samples, random }) as EvictionTracker
   let now = 0n
   return {
     map,
@@ -45,22 +37,20 @@ const harness = (policy: EvictionPolicy, samples = 64, random: () => number = ()
     },
     insert: (...keys: Array<string>) => {
       for (const k of keys) {
-        const e = new Entry(k)
-        map.set(k, e)
-        tracker.inserted(e, now)
+        map.set(k, 0)
+        tracker.inserted(k, now)
       }
     },
     read: (...keys: Array<string>) => {
-      for (const k of keys) tracker.accessed(map.get(k)!, now)
+      for (const k of keys) tracker.accessed(k, now)
     },
+    /** An overwrite: the map keeps the key's place, and it is an access. */
     write: (k: string) => {
-      const old = map.get(k)!
-      const next = new Entry(k)
-      map.set(k, next)
-      tracker.rewritten(old, next, now)
+      map.set(k, map.get(k)! + 1)
+      tracker.accessed(k, now)
     },
     remove: (k: string) => {
-      tracker.removed(map.get(k)!)
+      tracker.removed(k)
       map.delete(k)
     },
     /** Evicts `n` keys (never `keep`) and returns them in order. */
@@ -70,7 +60,7 @@ const harness = (policy: EvictionPolicy, samples = 64, random: () => number = ()
         const v = tracker.victim(keep, now)
         if (v === undefined) break
         out.push(v)
-        tracker.removed(map.get(v)!)
+        tracker.removed(v)
         map.delete(v)
       }
       return out
@@ -99,7 +89,7 @@ describe("LRU tracker", () => {
   })
 
   it("finds another key when every sample is the key being written", () => {
-    // random 0: every sample is the first tracked entry, which is the key being written.
+    // random 0: every sample is the first key of the key array, which is the key being written.
     const h = harness("LRU", 1, () => 0)
     h.insert("a", "b", "c")
     expect(h.evict(2, "a")).toEqual(["b", "c"])
@@ -172,7 +162,7 @@ describe("FIFO tracker", () => {
   it("evicts in insertion order; an overwrite keeps its place, a re-inserted key goes last", () => {
     const h = harness("FIFO")
     h.insert("a", "b", "c", "d")
-    h.map.set("b", new Entry("b")) // overwrite: keeps its place
+    h.map.set("b", 1) // overwrite: keeps its place
     h.remove("c")
     h.insert("c")
     expect(h.evict(2)).toEqual(["a", "b"])
