@@ -238,22 +238,20 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
 
   /**
    * A write of a bare value over a bare value or nothing (the hot path of SET and NUM.*): no slot is made, and
-   * the shard's counters change by the difference in size (the same estimate `entryBytes` gives).
+   * the shard's counters change by `growth` (`bareGrowth`: the same estimate `entryBytes` gives).
    */
-  const storeBare = (key: string, bare: Bare, old: Bare | undefined, now: bigint): void => {
+  const storeBare = (key: string, bare: Bare, old: Bare | undefined, growth: number, now: bigint): void => {
     if (old === undefined) {
       const shard = shardOf(key, shardCount)
-      const bytes = keyEntryBytes(key) + scalarBytes(bare)
       shardKeys[shard]! += 1
-      shardBytes[shard]! += bytes
-      usedBytes += bytes
+      shardBytes[shard]! += growth
+      usedBytes += growth
       map.set(key, bare)
       tracker?.inserted(key, now)
     } else {
-      const delta = scalarBytes(bare) - scalarBytes(old)
-      if (delta !== 0) {
-        shardBytes[shardOf(key, shardCount)]! += delta
-        usedBytes += delta
+      if (growth !== 0) {
+        shardBytes[shardOf(key, shardCount)]! += growth
+        usedBytes += growth
       }
       map.set(key, bare)
       tracker?.accessed(key, now)
@@ -314,15 +312,9 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     return removed
   }
 
-  /**
-   * Whether a bare write of `bare` over `old` fits under the limit (always, without one): the growth of the
-   * estimate, computed as `storeBare` will count it.
-   */
-  const bareFits = (key: string, bare: Bare, old: Bare | undefined): boolean => {
-    if (maxBytes === 0) return true
-    const growth = old === undefined ? keyEntryBytes(key) + scalarBytes(bare) : scalarBytes(bare) - scalarBytes(old)
-    return growth <= 0 || usedBytes + growth <= maxBytes
-  }
+  /** What a bare write of `bare` over `old` (undefined: a new key) adds to the estimate, as `entryBytes` counts. */
+  const bareGrowth = (key: string, bare: Bare, old: Bare | undefined): number =>
+    old === undefined ? keyEntryBytes(key) + scalarBytes(bare) : scalarBytes(bare) - scalarBytes(old)
 
   // Removes the key `victim` chose, whether stored bare or in a slot.
   const evict = (key: string): void => {
@@ -371,10 +363,14 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       const bare = bareOf(value)
       if (bare !== undefined) {
         const stored = map.get(key)
-        if (typeof stored !== "object" && bareFits(key, bare, stored)) {
-          storeBare(key, bare, stored, now)
-          observer?.set(key, value, 0n)
-          return undefined
+        if (typeof stored !== "object") {
+          // Sized once, for the limit and the counters. A write that does not grow the estimate always fits.
+          const growth = bareGrowth(key, bare, stored)
+          if (maxBytes === 0 || growth <= 0 || usedBytes + growth <= maxBytes) {
+            storeBare(key, bare, stored, growth, now)
+            observer?.set(key, value, 0n)
+            return undefined
+          }
         }
       }
     }
