@@ -367,6 +367,26 @@ describe("the access table", () => {
   })
 })
 
+describe("the key array LRU and LFU sample from", () => {
+  it("is rebuilt once removed keys outnumber the live ones, and only live keys are ever chosen", () => {
+    const h = harness("LRU", 5, seeded(17))
+    const sampled = () => (h.tracker as unknown as { sampled: number }).sampled
+    for (let i = 0; i < 5000; i++) h.insert(`k${i}`)
+    // Remove 4 keys in 5: the array keeps them as stale elements until a rebuild, which removals advance.
+    for (let i = 0; i < 5000; i++) if (i % 5 !== 0) h.remove(`k${i}`)
+    expect(sampled()).toBeLessThanOrEqual(2 * 1000 + 64 + 8)
+    expect(sampled()).toBeGreaterThanOrEqual(1000)
+    // A key stored again after its removal is live again, and sampled.
+    h.insert("k1")
+    const victims = h.evict(1002)
+    expect(victims).toHaveLength(1001)
+    expect(new Set(victims).size).toBe(1001)
+    expect(victims.every((k) => k === "k1" || Number(k.slice(1)) % 5 === 0)).toBe(true)
+    // The oldest live keys go first (k1, stored last, is the newest).
+    expect(victims.slice(0, 100).filter((k) => Number(k.slice(1)) < 2500).length).toBeGreaterThanOrEqual(80)
+  })
+})
+
 describe("sampled recording on a large keyspace (1 access in 8 recorded above 4,096 keys)", () => {
   it("keys read many times survive a fill that evicts; keys never read after writing go first", () => {
     const h = harness("LRU", 5, seeded(3))
