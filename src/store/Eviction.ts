@@ -59,7 +59,7 @@ export interface EvictionTracker {
 export interface EvictionOptions {
   /** Keys sampled per eviction (LRU, LFU); default 5, as Redis's `maxmemory-samples`. */
   readonly samples?: number
-  /** Uniform numbers in [0, 1) for LFU's counter; default `Math.random`. Tests pass a seeded one. */
+  /** Uniform numbers in [0, 1) for sampling and LFU's counter; default `Math.random`. Tests pass a seeded one. */
   readonly random?: () => number
 }
 
@@ -148,11 +148,6 @@ export class AccessTable {
   /** Buckets in the table. */
   get buckets(): number {
     return this.mask + 1
-  }
-
-  /** Bytes the table holds per bucket (8, 12 with LFU's counters). */
-  get bytesPerBucket(): number {
-    return this.hits === undefined ? 8 : 12
   }
 
   /** Doubles the table, keeping every key's figures. */
