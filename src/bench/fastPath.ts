@@ -6,9 +6,10 @@
  * SET and GET use one key unless `--keys N` spreads them over N keys (written first), drawn at random, as
  * `npm run bench` does with 100,000. Compare two checkouts by running it in each:
  *
- *   npx tsx src/bench/fastPath.ts [--set | --get | --incr] [--pipeline N] [--keys N] [--limited]
+ *   npx tsx src/bench/fastPath.ts [--set | --get | --incr] [--pipeline N] [--keys N] [--limited [--policy P]]
  *
- * `--limited` runs the server with Fleare's default memory section (1024 MB, LRU) instead of no limit.
+ * `--limited` runs the server with Fleare's default memory section (1024 MB, LRU) instead of no limit; `--policy`
+ * (LRU, LFU, FIFO or noeviction) changes its eviction policy.
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -37,6 +38,8 @@ interface Options {
   readonly keys: number
   /** Fleare's default memory section (1024 MB, LRU), as `npm run bench`'s limited rows. */
   readonly limited: boolean
+  /** The limited configuration's eviction policy (default LRU). */
+  readonly policy: "LRU" | "LFU" | "FIFO" | "noeviction"
 }
 
 /** The reads to feed: each `pipeline` frames of `test`, over `keys` keys drawn by a fixed PRNG. */
@@ -75,7 +78,7 @@ const program = (o: Options) =>
         ServerConfig.layer(
           ServerConfig.unsafeMake({
             server: { port: 0 },
-            ...(o.limited ? { memory: { max_size_mb: 1024, eviction_policy: "LRU" } } : {})
+            ...(o.limited ? { memory: { max_size_mb: 1024, eviction_policy: o.policy } } : {})
           })
         )
       )
@@ -132,7 +135,7 @@ const program = (o: Options) =>
         }
         perRequest.sort((a, b) => a - b)
         const [min, med] = [perRequest[0]!, perRequest[ROUNDS >> 1]!]
-        return `${o.test} x${o.pipeline} per read, ${o.keys} key(s)${o.limited ? ", limited (LRU)" : ""}: CPU ns per request: min ${min.toFixed(0)}, median ${med.toFixed(0)}; per read: min ${(min * o.pipeline).toFixed(0)}`
+        return `${o.test} x${o.pipeline} per read, ${o.keys} key(s)${o.limited ? `, limited (${o.policy})` : ""}: CPU ns per request: min ${min.toFixed(0)}, median ${med.toFixed(0)}; per read: min ${(min * o.pipeline).toFixed(0)}`
       })
     )
   })
@@ -144,11 +147,16 @@ const flag = (name: string, fallback: number): number => {
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`)
   return n
 }
+const policyOf = (p: string | undefined): Options["policy"] => {
+  if (p === "LRU" || p === "LFU" || p === "FIFO" || p === "noeviction") return p
+  throw new Error("--policy must be LRU, LFU, FIFO or noeviction")
+}
 const options: Options = {
   test: argv.includes("--set") ? "SET" : argv.includes("--get") ? "GET" : argv.includes("--incr") ? "NUM.INCR" : "PING",
   pipeline: flag("--pipeline", 1),
   keys: flag("--keys", 1),
-  limited: argv.includes("--limited")
+  limited: argv.includes("--limited"),
+  policy: policyOf(argv.includes("--policy") ? argv[argv.indexOf("--policy") + 1] : "LRU")
 }
 
 Effect.runPromise(program(options)).then(

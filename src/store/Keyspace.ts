@@ -150,30 +150,26 @@ export interface KeyspaceShape {
 }
 
 /**
- * A stored entry with its bookkeeping. A write that sets or changes an expiry puts a new slot in place (the
- * expiry heap holds slots and tells stale ones by identity); an overwrite of a slot without expiry by a value
- * without expiry updates `value` and `bytes` in place (under LRU and LFU, where every entry is a slot, it is the
- * common SET). So callers never get a slot: `get` and `entries` answer a fresh `Entry`, which never changes under
- * its holder. The eviction fields (`clock`, `hits`, `index`, see Eviction.ts) are updated in place.
+ * A stored entry with its bookkeeping, for what a bare value cannot be: a key with an expiry, a value that is not a
+ * SET string or NUM number, a value the keyspace made private (copy-on-write). Every write puts a new slot in
+ * place (the expiry heap holds slots and tells stale ones by identity), so callers never get a slot: `get` and
+ * `entries` answer a fresh `Entry`, which never changes under its holder. The eviction policies keep nothing on
+ * the slot (see Eviction.ts).
  *
  * A slot keeps a SET string or a NUM number bare too (`data`), so that the `Value` a write was given does not
- * outlive the write: under LRU and LFU every SET would otherwise keep one more object alive per key.
+ * outlive the write.
  */
 class Slot {
-  // Fields in the order V8 lays them out: what a read or an in-place write touches first, next to the object's
-  // header, so that on a large keyspace a request's slot is mostly one cache line.
+  // Fields in the order V8 lays them out: what a read touches first, next to the object's header.
   /** `expiresAt !== 0n`, kept in the slot: a read then need not load the bigint (another object) to know. */
   readonly timed: boolean
-  clock = 0
-  data: Value | Bare
+  readonly data: Value | Bare
   readonly expiresAt: bigint
-  bytes: number
+  readonly bytes: number
   readonly key: string
   readonly shard: number
-  hits = 0
-  index = -1
   /** The snapshot epoch in which the keyspace made `data` private; -1 when the caller gave it. */
-  owner: number
+  readonly owner: number
   constructor(key: string, data: Value | Bare, expiresAt: bigint, shard: number, bytes: number, owner = -1) {
     this.timed = expiresAt !== 0n
     this.owner = owner
@@ -219,8 +215,8 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   let observer: KeyspaceObserver | undefined
   // One map for every key (the shard is recorded per entry and counted per shard): a read is one lookup. A
   // value with no expiry written by SET (kind Default) or NUM.* (kind Number) is kept bare, as the string or the
-  // number itself (the common case costs no more than a Map<string, string>), unless eviction tracking needs a
-  // slot per key; its slot is made when it is needed.
+  // number itself (the common case costs no more than a Map<string, string>), whatever the eviction policy (its
+  // figures live in its own table); its slot is made when it is needed.
   const map = new Map<string, Slot | Bare>()
   const shardKeys: Array<number> = new Array<number>(shardCount).fill(0)
   const shardBytes: Array<number> = new Array<number>(shardCount).fill(0)
@@ -233,10 +229,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   // The deadline the sweep fiber sleeps until (`nextExpiry`), and how to wake it when an earlier one appears.
   let armed = 0n
   let wake: (() => void) | undefined
-  const tracker = maxBytes > 0 ? makeEviction<Slot>(policy, map, options.eviction) : undefined
-  // LRU and LFU keep their figures on every entry, so every entry is a Slot; FIFO and noeviction need nothing
-  // per entry and keep values bare.
-  const bareAllowed = tracker === undefined || !tracker.needsSlots
+  const tracker = maxBytes > 0 ? makeEviction(policy, map, options.eviction) : undefined
 
   /** The slot of a bare value: the same shard and size estimate it was counted with when stored. */
   const slotOfBare = (key: string, bare: Bare): Slot => {
@@ -245,23 +238,24 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
 
   /**
    * A write of a bare value over a bare value or nothing (the hot path of SET and NUM.*): no slot is made, and
-   * the shard's counters change by the difference in size (the same estimate `entryBytes` gives).
+   * the shard's counters change by `growth` (`bareGrowth`: the same estimate `entryBytes` gives).
    */
-  const storeBare = (key: string, bare: Bare, old: Bare | undefined): void => {
+  const storeBare = (key: string, bare: Bare, old: Bare | undefined, growth: number, now: bigint): void => {
     if (old === undefined) {
       const shard = shardOf(key, shardCount)
-      const bytes = keyEntryBytes(key) + scalarBytes(bare)
       shardKeys[shard]! += 1
-      shardBytes[shard]! += bytes
-      usedBytes += bytes
+      shardBytes[shard]! += growth
+      usedBytes += growth
+      map.set(key, bare)
+      tracker?.inserted(key, now)
     } else {
-      const delta = scalarBytes(bare) - scalarBytes(old)
-      if (delta !== 0) {
-        shardBytes[shardOf(key, shardCount)]! += delta
-        usedBytes += delta
+      if (growth !== 0) {
+        shardBytes[shardOf(key, shardCount)]! += growth
+        usedBytes += growth
       }
+      map.set(key, bare)
+      tracker?.accessed(key, now)
     }
-    map.set(key, bare)
   }
 
   const isExpired = (s: Slot, now: bigint) => s.timed && now >= s.expiresAt
@@ -273,7 +267,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     shardBytes[s.shard]! -= s.bytes
     usedBytes -= s.bytes
     if (s.expiresAt !== 0n) expiring -= 1
-    tracker?.removed(s)
+    tracker?.removed(s.key)
   }
 
   const scheduleExpiry = (s: Slot) => {
@@ -318,15 +312,9 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     return removed
   }
 
-  /**
-   * Whether a bare write of `bare` over `old` fits under the limit (always, without one): the growth of the
-   * estimate, computed as `storeBare` will count it.
-   */
-  const bareFits = (key: string, bare: Bare, old: Bare | undefined): boolean => {
-    if (maxBytes === 0) return true
-    const growth = old === undefined ? keyEntryBytes(key) + scalarBytes(bare) : scalarBytes(bare) - scalarBytes(old)
-    return growth <= 0 || usedBytes + growth <= maxBytes
-  }
+  /** What a bare write of `bare` over `old` (undefined: a new key) adds to the estimate, as `entryBytes` counts. */
+  const bareGrowth = (key: string, bare: Bare, old: Bare | undefined): number =>
+    old === undefined ? keyEntryBytes(key) + scalarBytes(bare) : scalarBytes(bare) - scalarBytes(old)
 
   // Removes the key `victim` chose, whether stored bare or in a slot.
   const evict = (key: string): void => {
@@ -357,55 +345,34 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     const s = map.get(key)
     if (s === undefined) return undefined
     // A bare value needs no shard or size on a read: answer with a light entry.
-    if (typeof s !== "object") return { value: valueOfBare(s), expiresAt: 0n }
+    if (typeof s !== "object") {
+      if (tracker !== undefined) tracker.accessed(key, now)
+      return { value: valueOfBare(s), expiresAt: 0n }
+    }
     if (isExpired(s, now)) {
       unlink(s)
       expiredKeys += 1
       return undefined
     }
-    if (tracker !== undefined) tracker.accessed(s, now)
+    if (tracker !== undefined) tracker.accessed(key, now)
     return entryOf(s)
   }
 
-  /**
-   * An overwrite without expiry of a slot without expiry, in place (LRU and LFU keep every entry in a slot):
-   * one map lookup, no new slot. False when the key is not such a slot or the write needs room: `set` goes the
-   * long way.
-   */
-  const overwriteInPlace = (key: string, value: Value, now: bigint): boolean => {
-    const s = map.get(key)
-    if (s === undefined || typeof s !== "object" || s.timed) return false
-    const bare = bareOf(value)
-    // Sized from the new value and the slot's own figure: reading the old value (even its type) would load another
-    // object, a cache miss per SET on a large keyspace.
-    const growth = (bare !== undefined ? keyEntryBytes(key) + scalarBytes(bare) : entryBytes(key, value)) - s.bytes
-    const bytes = s.bytes + growth
-    if (growth > 0 && usedBytes + growth > maxBytes) return false
-    s.data = bare ?? value
-    s.owner = -1
-    s.bytes = bytes
-    if (growth !== 0) {
-      shardBytes[s.shard]! += growth
-      usedBytes += growth
-    }
-    tracker!.accessed(s, now)
-    return true
-  }
-
   const set = (key: string, value: Value, now: bigint, expiresAt: bigint = 0n): CommandFailed | undefined => {
-    if (bareAllowed && expiresAt === 0n) {
+    if (expiresAt === 0n) {
       const bare = bareOf(value)
       if (bare !== undefined) {
         const stored = map.get(key)
-        if (typeof stored !== "object" && bareFits(key, bare, stored)) {
-          storeBare(key, bare, stored)
-          observer?.set(key, value, 0n)
-          return undefined
+        if (typeof stored !== "object") {
+          // Sized once, for the limit and the counters. A write that does not grow the estimate always fits.
+          const growth = bareGrowth(key, bare, stored)
+          if (maxBytes === 0 || growth <= 0 || usedBytes + growth <= maxBytes) {
+            storeBare(key, bare, stored, growth, now)
+            observer?.set(key, value, 0n)
+            return undefined
+          }
         }
       }
-    } else if (expiresAt === 0n && overwriteInPlace(key, value, now)) {
-      observer?.set(key, value, 0n)
-      return undefined
     }
     const old = live(key, now)
     if (expiresAt !== 0n && expiresAt <= now) {
@@ -438,7 +405,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     now: bigint,
     owner = -1
   ): void => {
-    const bare = bareAllowed && expiresAt === 0n ? bareOf(value) : undefined
+    const bare = expiresAt === 0n ? bareOf(value) : undefined
     if (old !== undefined) {
       const next = new Slot(key, dataOf(value), expiresAt, old.shard, bytes, owner)
       map.set(key, bare ?? next)
@@ -446,7 +413,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       usedBytes += bytes - old.bytes
       if (old.expiresAt !== 0n) expiring -= 1
       scheduleExpiry(next)
-      tracker?.rewritten(old, next, now)
+      tracker?.accessed(key, now)
     } else {
       const shard = shardOf(key, shardCount)
       const slot = new Slot(key, dataOf(value), expiresAt, shard, bytes)
@@ -455,7 +422,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       shardBytes[shard]! += bytes
       usedBytes += bytes
       scheduleExpiry(slot)
-      tracker?.inserted(slot, now)
+      tracker?.inserted(key, now)
     }
   }
 
@@ -470,7 +437,6 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     }
     // Same value, same place in the eviction order: only the expiry changes.
     const next = new Slot(key, s.data, expiresAt, s.shard, s.bytes, s.owner)
-    tracker?.replaced(s, next)
     map.set(key, next)
     if (s.expiresAt !== 0n) expiring -= 1
     scheduleExpiry(next)

@@ -15,8 +15,9 @@ import type { Value } from "./Value.js"
 
 /**
  * Fixed bytes counted per entry on top of its key and value: the keyspace map's entry (about 40 bytes) and, for
- * the entries that need them, the entry record and the value's wrapper (about 110 more). One figure for both
- * forms, as the keyspace's bookkeeping needs: within 2× of either.
+ * the entries that need them, the entry record and the value's wrapper (about 110 more); under LRU and LFU, the
+ * policy's share per key of its access table (8 or 12 bytes per bucket, 4-8 buckets per key: 32-96 bytes) and of
+ * its key array (8-16 bytes). One figure for every form, as the keyspace's bookkeeping needs: within 2× of each.
  */
 export const ENTRY_OVERHEAD_BYTES = 80
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest"
 import {
-  type Evictable,
+  AccessTable,
   type EvictionPolicy,
   type EvictionTracker,
+  keyHash,
   LFU_INIT,
   LFU_MAX,
   lfuDecayed,
@@ -25,17 +26,10 @@ const seeded = (seed: number) => () => {
 
 const MINUTE = 60_000_000_000n
 
-class Entry implements Evictable {
-  clock = 0
-  hits = 0
-  index = -1
-  constructor(readonly key: string) {}
-}
-
-/** A tracker over a plain map of entries, driven the way the keyspace drives it. */
+/** A tracker over a plain map of keys, driven the way the keyspace drives it. */
 const harness = (policy: EvictionPolicy, samples = 64, random: () => number = () => 0) => {
-  const map = new Map<string, Entry>()
-  const tracker = makeEviction<Entry>(policy, map, { samples, random }) as EvictionTracker<Entry>
+  const map = new Map<string, number>()
+  const tracker = makeEviction(policy, map, { samples, random }) as EvictionTracker
   let now = 0n
   return {
     map,
@@ -45,22 +39,20 @@ const harness = (policy: EvictionPolicy, samples = 64, random: () => number = ()
     },
     insert: (...keys: Array<string>) => {
       for (const k of keys) {
-        const e = new Entry(k)
-        map.set(k, e)
-        tracker.inserted(e, now)
+        map.set(k, 0)
+        tracker.inserted(k, now)
       }
     },
     read: (...keys: Array<string>) => {
-      for (const k of keys) tracker.accessed(map.get(k)!, now)
+      for (const k of keys) tracker.accessed(k, now)
     },
+    /** An overwrite: the map keeps the key's place, and it is an access. */
     write: (k: string) => {
-      const old = map.get(k)!
-      const next = new Entry(k)
-      map.set(k, next)
-      tracker.rewritten(old, next, now)
+      map.set(k, map.get(k)! + 1)
+      tracker.accessed(k, now)
     },
     remove: (k: string) => {
-      tracker.removed(map.get(k)!)
+      tracker.removed(k)
       map.delete(k)
     },
     /** Evicts `n` keys (never `keep`) and returns them in order. */
@@ -70,7 +62,7 @@ const harness = (policy: EvictionPolicy, samples = 64, random: () => number = ()
         const v = tracker.victim(keep, now)
         if (v === undefined) break
         out.push(v)
-        tracker.removed(map.get(v)!)
+        tracker.removed(v)
         map.delete(v)
       }
       return out
@@ -99,7 +91,7 @@ describe("LRU tracker", () => {
   })
 
   it("finds another key when every sample is the key being written", () => {
-    // random 0: every sample is the first tracked entry, which is the key being written.
+    // random 0: every sample is the first key of the key array, which is the key being written.
     const h = harness("LRU", 1, () => 0)
     h.insert("a", "b", "c")
     expect(h.evict(2, "a")).toEqual(["b", "c"])
@@ -172,7 +164,7 @@ describe("FIFO tracker", () => {
   it("evicts in insertion order; an overwrite keeps its place, a re-inserted key goes last", () => {
     const h = harness("FIFO")
     h.insert("a", "b", "c", "d")
-    h.map.set("b", new Entry("b")) // overwrite: keeps its place
+    h.map.set("b", 1) // overwrite: keeps its place
     h.remove("c")
     h.insert("c")
     expect(h.evict(2)).toEqual(["a", "b"])
@@ -331,4 +323,196 @@ describe("the keyspace's counters under a memory limit", () => {
       if (policy !== "noeviction") expect(ks.memory().evictedKeys).toBeGreaterThan(0)
     }
   })
+})
+
+describe("the access table", () => {
+  it("keeps every key's figures when it doubles (a key's new bucket has its old bucket's low bits)", () => {
+    const keys = Array.from({ length: 5000 }, (_, i) => `key:${i}`)
+    const table = new AccessTable(1 << 10, true)
+    // Later writes to a shared bucket win, as in the tracker: what each key reads now must survive the growth.
+    keys.forEach((k, i) => {
+      const b = keyHash(k) & table.mask
+      table.clocks[b] = i + 1
+      table.hits![b] = i * 256 + (i % 200)
+    })
+    const before = keys.map((k) => [table.clocks[keyHash(k) & table.mask], table.hits![keyHash(k) & table.mask]])
+    table.grow()
+    table.grow()
+    expect(table.buckets).toBe(1 << 12)
+    expect(keys.map((k) => [table.clocks[keyHash(k) & table.mask], table.hits![keyHash(k) & table.mask]])).toEqual(
+      before
+    )
+  })
+
+  it("spreads keys that differ only in their last characters over the buckets", () => {
+    const mask = (1 << 16) - 1
+    const used = new Set<number>()
+    for (let i = 0; i < 16_384; i++) used.add(keyHash(`key:${String(i).padStart(12, "0")}`) & mask)
+    // 16,384 keys in 65,536 buckets at random fill about 14,500 distinct buckets.
+    expect(used.size).toBeGreaterThan(14_000)
+  })
+
+  it("an LRU tracker that outgrew its first table still evicts only keys older than the ones read", () => {
+    const n = 20_000 // the table doubles at 16,385 keys
+    const h = harness("LRU", n + 1)
+    for (let i = 0; i < 1000; i++) h.insert(`k${i}`)
+    // Below 4,096 keys every access is recorded: k0..k99 are now newer than k100..k999.
+    for (let i = 0; i < 100; i++) h.read(`k${i}`)
+    for (let i = 1000; i < n; i++) h.insert(`k${i}`)
+    expect((h.tracker as unknown as { table: AccessTable }).table.buckets).toBeGreaterThanOrEqual(4 * n)
+    // Every key is sampled: the victims are the oldest figures, which a lost figure (0) would undercut.
+    const victims = h.evict(40).map((k) => Number(k.slice(1)))
+    expect(victims).toHaveLength(40)
+    expect(victims.every((i) => i >= 100 && i < 1000)).toBe(true)
+  })
+})
+
+describe("the key array LRU and LFU sample from", () => {
+  it("is rebuilt once removed keys outnumber the live ones, and only live keys are ever chosen", () => {
+    const h = harness("LRU", 5, seeded(17))
+    const sampled = () => (h.tracker as unknown as { sampled: number }).sampled
+    for (let i = 0; i < 5000; i++) h.insert(`k${i}`)
+    // Remove 4 keys in 5: the array keeps them as stale elements until a rebuild, which removals advance.
+    for (let i = 0; i < 5000; i++) if (i % 5 !== 0) h.remove(`k${i}`)
+    expect(sampled()).toBeLessThanOrEqual(2 * 1000 + 64 + 8)
+    expect(sampled()).toBeGreaterThanOrEqual(1000)
+    // A key stored again after its removal is live again, and sampled.
+    h.insert("k1")
+    const victims = h.evict(1002)
+    expect(victims).toHaveLength(1001)
+    expect(new Set(victims).size).toBe(1001)
+    expect(victims.every((k) => k === "k1" || Number(k.slice(1)) % 5 === 0)).toBe(true)
+    // The oldest live keys go first (k1, stored last, is the newest).
+    expect(victims.slice(0, 100).filter((k) => Number(k.slice(1)) < 2500).length).toBeGreaterThanOrEqual(80)
+  })
+})
+
+describe("sampled recording on a large keyspace (1 access in 8 recorded above 4,096 keys)", () => {
+  it("keys read many times survive a fill that evicts; keys never read after writing go first", () => {
+    const h = harness("LRU", 5, seeded(3))
+    const random = seeded(11)
+    const n = 10_000
+    for (let i = 0; i < n; i++) h.insert(`k${i}`)
+    // A hot tenth, spread over the keyspace, read 50 times each in random order.
+    const hot = Array.from({ length: n / 10 }, (_, j) => `k${j * 10 + 3}`)
+    const reads = hot.flatMap((k) => Array.from({ length: 50 }, () => k))
+    for (let i = reads.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1))
+      ;[reads[i], reads[j]] = [reads[j]!, reads[i]!]
+    }
+    h.read(...reads)
+    // A fill of 3,000 new keys, each evicting one.
+    const victims: Array<string> = []
+    for (let i = n; i < n + 3000; i++) {
+      victims.push(...h.evict(1, `k${i}`))
+      h.insert(`k${i}`)
+    }
+    expect(victims).toHaveLength(3000)
+    const hotSet = new Set(hot)
+    const hotEvicted = victims.filter((k) => hotSet.has(k)).length
+    const newEvicted = victims.filter((k) => Number(k.slice(1)) >= n).length
+    // A hot key is unrecorded with probability (7/8)^50 (0.1 %) or shares a bucket with an older cold key.
+    expect(hotEvicted).toBeLessThanOrEqual(15)
+    // Victims are the written-once keys; the new keys are younger than all of them.
+    expect(newEvicted).toBeLessThanOrEqual(30)
+    expect(victims.length - hotEvicted - newEvicted).toBeGreaterThanOrEqual(2955)
+  })
+
+  it("a workload cycling over 8 keys gets each of them recorded (no pattern to align with)", () => {
+    const h = harness("LRU", 5, seeded(5))
+    // The 8 hot keys are the oldest written; a plain counter & 7 would record only one of them.
+    const hot = Array.from({ length: 8 }, (_, i) => `hot${i}`)
+    h.insert(...hot)
+    for (let i = 0; i < 5000; i++) h.insert(`k${i}`)
+    for (let round = 0; round < 400; round++) h.read(...hot)
+    const victims = h.evict(2000)
+    expect(victims).toHaveLength(2000)
+    expect(victims.filter((k) => k.startsWith("hot"))).toEqual([])
+  })
+
+  it("LFU's scaled increment keeps the counter's expected growth", () => {
+    const random = seeded(21)
+    const meanAfter = (accesses: number, weight: number) => {
+      let total = 0
+      for (let key = 0; key < 400; key++) {
+        let c = LFU_INIT
+        for (let i = 0; i < accesses / weight; i++) c = lfuIncrement(c, random, weight)
+        total += c
+      }
+      return total / 400
+    }
+    for (const accesses of [80, 800, 8000, 80_000]) {
+      const every = meanAfter(accesses, 1)
+      const scaled = meanAfter(accesses, 8)
+      expect({ accesses, ratio: Math.abs(scaled / every - 1) < 0.06 }).toEqual({ accesses, ratio: true })
+    }
+    // At or below the initial value each of the accesses counts, as unscaled.
+    expect(lfuIncrement(2, () => 0.999, 8)).toBe(LFU_INIT + 1)
+    expect(lfuIncrement(LFU_MAX, () => 0, 8)).toBe(LFU_MAX)
+  })
+})
+
+/**
+ * The tracker alone against a plain model, on up to 40 keys (more than the pool's 16) with every key sampled:
+ * random inserts, reads, overwrites and removals, and an eviction now and then, which must be the model's exact
+ * choice. LFU's random source always increments, so its counts are exact.
+ */
+describe("the sampled tracker against a reference, past the pool's size", () => {
+  for (const policy of ["LRU", "LFU"] as const)
+    it(`${policy}: 30 random runs choose exactly as the model`, () => {
+      for (let seed = 1; seed <= 30; seed++) {
+        const random = seeded(seed * 104729)
+        const h = harness(policy, 64)
+        const model = new Map<string, { clock: number; count: number }>()
+        let tick = 0
+        let evictions = 0
+        for (let step = 0; step < 600; step++) {
+          const key = `key-${Math.floor(random() * 40)}`
+          const op = random()
+          const m = model.get(key)
+          if (op < 0.35) {
+            if (m === undefined) {
+              h.insert(key)
+              model.set(key, { clock: ++tick, count: LFU_INIT })
+            } else {
+              h.write(key)
+              m.clock = ++tick
+              m.count = Math.min(LFU_MAX, m.count + 1)
+            }
+          } else if (op < 0.75) {
+            if (m !== undefined) {
+              h.read(key)
+              m.clock = ++tick
+              m.count = Math.min(LFU_MAX, m.count + 1)
+            }
+          } else if (op < 0.85) {
+            if (m !== undefined) {
+              h.remove(key)
+              model.delete(key)
+            }
+          } else if (model.size > 0) {
+            const keep = random() < 0.3 ? key : ""
+            let expected: string | undefined
+            let best: { clock: number; count: number } | undefined
+            for (const [k, v] of model) {
+              if (k === keep) continue
+              const wins =
+                best === undefined ||
+                (policy === "LRU"
+                  ? v.clock < best.clock
+                  : v.count < best.count || (v.count === best.count && v.clock < best.clock))
+              if (wins) {
+                expected = k
+                best = v
+              }
+            }
+            const got = h.evict(1, keep)
+            expect({ seed, step, got }).toEqual({ seed, step, got: expected === undefined ? [] : [expected] })
+            if (expected !== undefined) model.delete(expected)
+            evictions++
+          }
+        }
+        expect(evictions).toBeGreaterThan(50)
+      }
+    })
 })

@@ -1,7 +1,8 @@
 /**
  * Run by test/store/MemoryEstimate.test.ts in a child process with `--expose-gc`: fills a keyspace with each
  * value shape, built the way the commands build it (parsed arguments, changes in place), up to a memory limit,
- * and prints, per shape, the keyspace's estimate and the growth of the heap after a full collection.
+ * and prints, per shape, the keyspace's estimate and the growth of the heap (with array buffers) after a full
+ * collection.
  */
 import { parse } from "../../src/protocol/gojson/Parse.js"
 import type { Json } from "../../src/protocol/gojson/Json.js"
@@ -58,7 +59,9 @@ for (const [shape, fill] of Object.entries(shapes)) {
   if (only !== undefined && shape !== only) continue
   gc()
   gc()
-  const before = process.memoryUsage().heapUsed
+  // The heap and the typed arrays' backing stores (LRU's and LFU's access table lives outside the JS heap).
+  const used = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers
+  const before = used()
   let ks: KeyspaceShape | undefined = Keyspace.makeMemory({
     shardCount: 2,
     maxBytes: limitBytes,
@@ -74,7 +77,7 @@ for (const [shape, fill] of Object.entries(shapes)) {
   }
   gc()
   gc()
-  const heap = process.memoryUsage().heapUsed - before
+  const heap = used() - before
   results.push({ shape, keys: ks.memory().keys, estimate: ks.memory().usedBytes, heap })
   ks = undefined
 }
