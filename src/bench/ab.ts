@@ -46,13 +46,18 @@ const buildRef = (commit: string): { bundle: string; cleanup: () => void } => {
   const dir = mkdtempSync(join(tmpdir(), "fleare-ab-"))
   const git = (...args: Array<string>) => execFileSync("git", args, { cwd: packageRoot, stdio: "inherit" })
   git("worktree", "add", "--detach", dir, commit)
+  let removed = false
   const cleanup = () => {
+    if (removed) return
+    removed = true
     try {
       git("worktree", "remove", "--force", dir)
     } catch {
       rmSync(dir, { recursive: true, force: true })
     }
   }
+  // An interrupted run (target.ts exits on SIGINT/SIGTERM) skips `finally`: remove the worktree on the way out.
+  process.once("exit", cleanup)
   try {
     symlinkSync(join(packageRoot, "node_modules"), join(dir, "node_modules"))
     execFileSync(process.execPath, [join(dir, "scripts/transpile.mjs")], { stdio: "inherit" })
