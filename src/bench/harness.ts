@@ -127,7 +127,7 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
   --baseline PATH      the baseline server        [../shared/tools/fleare-mock-server.mjs]
   --out FILE           the report is appended here                      [docs/PERFORMANCE.md]
   --no-append          print the report only (and write no chart unless --chart is given)
-  --chart FILE         the SVG chart of the matrix                             [docs/bench.svg]
+  --chart FILE         the SVG chart of the matrix    [docs/bench.svg, unless --tests or --pipelines is given]
   --tests LIST         the matrix's commands              [ping,set,get,session,incr]
   --pipelines LIST     the matrix's pipeline depths                             [1,16]
   --no-memory          skip the memory measurements (targeted throughput runs)
@@ -163,7 +163,13 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
     steadySeconds: num("steady-seconds", values["steady-seconds"], 25, 0),
     baseline: baseline !== undefined && existsSync(baseline) ? baseline : undefined,
     out: values["no-append"] ? undefined : (values.out ?? join(packageRoot, "docs/PERFORMANCE.md")),
-    chart: values.chart ?? (values["no-append"] ? undefined : join(packageRoot, "docs/bench.svg")),
+    // The default chart is the whole matrix's (the README shows it): a run of some commands or pipelines only
+    // writes one when asked with --chart.
+    chart:
+      values.chart ??
+      (values["no-append"] || values.tests !== undefined || values.pipelines !== undefined
+        ? undefined
+        : join(packageRoot, "docs/bench.svg")),
     tests: listOption("tests", values.tests, TESTS, (t) => TESTS.find((x) => x === t)),
     pipelines: listOption("pipelines", values.pipelines, PIPELINES, (p) =>
       /^[1-9]\d*$/.test(p) ? Number(p) : undefined
