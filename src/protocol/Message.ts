@@ -371,12 +371,17 @@ export class FrameWriter {
    * pool keeps the pool's 8 KiB.
    */
   take(): Buffer {
-    const out = this.buf.subarray(this.start, this.len)
-    if (this.buf.length > SLAB_BYTES) {
-      // A buffer grown for a large batch is not written on: the next replies start a new slab.
-      this.buf = Buffer.allocUnsafe(SLAB_BYTES)
-      this.start = this.len = 0
-    } else this.start = this.len
+    const view = this.buf.subarray(this.start, this.len)
+    if (this.buf.length <= SLAB_BYTES) {
+      this.start = this.len
+      return view
+    }
+    // A buffer grown for a large batch is not written on: the next replies start a new slab. What it holds is
+    // handed out as a copy unless it fills most of it, so that a large reply waiting in a slow client's queue
+    // does not keep up to twice its size alive (the growth doubles).
+    const out = 4 * view.length < 3 * this.buf.length ? Buffer.from(view) : view
+    this.buf = Buffer.allocUnsafe(SLAB_BYTES)
+    this.start = this.len = 0
     return out
   }
 }

@@ -187,6 +187,28 @@ describe("Response codec", () => {
     expect(viaOk.take().toString("hex")).toBe(viaResponse.take().toString("hex"))
   })
 
+  it("take() hands out views of one slab for small replies, and a large reply without its buffer's spare room", () => {
+    const w = new FrameWriter()
+    w.response("1-127.0.0.1:1", "", "Ok", "a")
+    const first = w.take()
+    w.response("1-127.0.0.1:1", "", "Ok", "b")
+    const second = w.take()
+    // Views of the same slab, one after the other: the first is not overwritten by the second reply.
+    expect(second.buffer).toBe(first.buffer)
+    expect(decodeResponse(first.subarray(4))?.result).toEqual(Buffer.from("a"))
+    expect(decodeResponse(second.subarray(4))?.result).toEqual(Buffer.from("b"))
+    // A 1 MiB reply grows the writer to twice what it needs; what is handed out keeps only its own bytes.
+    const big = Buffer.alloc(1 << 20, 7)
+    expect(w.response("1-127.0.0.1:1", "", "Ok", big)).toBe(true)
+    const out = w.take()
+    expect(out.length).toBeGreaterThan(1 << 20)
+    expect(out.buffer.byteLength).toBeLessThan(out.length + 4096)
+    expect(Buffer.compare(decodeResponse(out.subarray(4))!.result as Buffer, big)).toBe(0)
+    // The writer goes on in a fresh slab.
+    w.response("1-127.0.0.1:1", "", "Ok", "c")
+    expect(decodeResponse(w.take().subarray(4))?.result).toEqual(Buffer.from("c"))
+  })
+
   it("decodes ASCII and multi-byte arguments to the same strings as UTF-8 decoding", () => {
     const args = ["key:000000012345", "abc", "", "héllo", "日本", "\u{1F600}", "x".repeat(300)]
     const name: NameSpan = { start: 0, end: 0 }
