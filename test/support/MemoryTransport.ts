@@ -21,7 +21,11 @@ export interface MemoryClient {
 
 export interface MemoryTransport {
   readonly layer: Layer.Layer<Transport>
-  readonly connect: (remotePort?: number) => Effect.Effect<MemoryClient, never, Scope.Scope>
+  /** `dieOnRead`: the connection's reads die with it (a transport bug), to test what a defect in the actor does. */
+  readonly connect: (
+    remotePort?: number,
+    options?: { readonly dieOnRead?: unknown }
+  ) => Effect.Effect<MemoryClient, never, Scope.Scope>
 }
 
 export const makeMemoryTransport = (): MemoryTransport => {
@@ -34,7 +38,7 @@ export const makeMemoryTransport = (): MemoryTransport => {
         return { host: "127.0.0.1", port: 9219 }
       })
   })
-  const connect = (remotePort = nextPort++) =>
+  const connect = (remotePort = nextPort++, options: { readonly dieOnRead?: unknown } = {}) =>
     Effect.gen(function* () {
       if (handler === undefined) return yield* Effect.dieMessage("server not started")
       const replies = yield* Queue.unbounded<WireReply>()
@@ -53,14 +57,17 @@ export const makeMemoryTransport = (): MemoryTransport => {
       const conn: Conn = {
         remoteAddress: "127.0.0.1",
         remotePort,
-        read: Effect.async((resume) => {
-          if (inbox.length || done) {
-            const out = inbox
-            inbox = []
-            return resume(Effect.succeed(out.length ? out : undefined))
-          }
-          waiter = (c) => resume(Effect.succeed(c))
-        }),
+        read:
+          "dieOnRead" in options
+            ? Effect.die(options.dieOnRead)
+            : Effect.async((resume) => {
+                if (inbox.length || done) {
+                  const out = inbox
+                  inbox = []
+                  return resume(Effect.succeed(out.length ? out : undefined))
+                }
+                waiter = (c) => resume(Effect.succeed(c))
+              }),
         write: (data) => {
           for (const body of decoder.push(data).frames) {
             const r = decodeResponse(body)!
