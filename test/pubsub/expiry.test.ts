@@ -4,36 +4,18 @@
  * notices, and the broker's tables are emptied.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, TestClock } from "effect"
-import { ServerConfig } from "../../src/config/ServerConfig.js"
-import { Durability } from "../../src/persistence/Durability.js"
+import { Duration, Effect, TestClock } from "effect"
 import { Broker } from "../../src/pubsub/Broker.js"
-import { FleareServer } from "../../src/server/Server.js"
-import { Accounts } from "../../src/session/Accounts.js"
 import { SessionStore } from "../../src/session/SessionStore.js"
-import { Keyspace } from "../../src/store/Keyspace.js"
-import { makeMemoryTransport } from "../support/MemoryTransport.js"
+import { memoryServer } from "../support/MemoryTransport.js"
 
 const TIMEOUT_SECONDS = 60
 
-const server = () => {
-  const config = ServerConfig.unsafeMake({ security: { session_idle_timeout_seconds: TIMEOUT_SECONDS } })
-  const transport = makeMemoryTransport()
-  const layer = FleareServer.layer.pipe(
-    Layer.provideMerge(
-      Layer.mergeAll(
-        transport.layer,
-        SessionStore.layerMemory(Duration.seconds(TIMEOUT_SECONDS)),
-        Accounts.layer,
-        Keyspace.layerConfig,
-        Durability.layerNone,
-        Broker.layerMemory
-      )
-    ),
-    Layer.provide(ServerConfig.layer(config))
-  )
-  return { layer, connect: transport.connect }
-}
+const server = () =>
+  memoryServer({
+    config: { security: { session_idle_timeout_seconds: TIMEOUT_SECONDS } },
+    sessions: SessionStore.layerMemory(Duration.seconds(TIMEOUT_SECONDS))
+  })
 
 describe("session expiry and pub/sub, under TestClock", () => {
   it.scoped("exactly at the timeout a subscriber still receives; just past it, nothing, and the tables empty", () => {

@@ -4,35 +4,14 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Layer, Logger, TestClock } from "effect"
-import { ServerConfig, type DeepPartial, type ServerConfigShape } from "../../src/config/ServerConfig.js"
+import type { DeepPartial, ServerConfigShape } from "../../src/config/ServerConfig.js"
 import { SessionStoreError } from "../../src/errors.js"
-import { FleareServer } from "../../src/server/Server.js"
-import { Accounts } from "../../src/session/Accounts.js"
 import type { SessionUser } from "../../src/session/Session.js"
 import { SessionStore } from "../../src/session/SessionStore.js"
-import { Keyspace } from "../../src/store/Keyspace.js"
-import { Durability } from "../../src/persistence/Durability.js"
-import { Broker } from "../../src/pubsub/Broker.js"
-import { makeMemoryTransport } from "../support/MemoryTransport.js"
+import { memoryServer } from "../support/MemoryTransport.js"
 
-const serverWith = (patch: DeepPartial<ServerConfigShape>, sessions?: Layer.Layer<SessionStore>) => {
-  const config = ServerConfig.unsafeMake(patch)
-  const transport = makeMemoryTransport()
-  const layer = FleareServer.layer.pipe(
-    Layer.provide(
-      Layer.mergeAll(
-        transport.layer,
-        sessions ?? SessionStore.layerMemory(Duration.seconds(config.security.session_idle_timeout_seconds)),
-        Accounts.layer,
-        Keyspace.layerConfig,
-        Durability.layerNone,
-        Broker.layerMemory
-      )
-    ),
-    Layer.provide(ServerConfig.layer(config))
-  )
-  return { layer, connect: transport.connect }
-}
+const serverWith = (config: DeepPartial<ServerConfigShape>, sessions?: Layer.Layer<SessionStore>) =>
+  memoryServer({ config, ...(sessions !== undefined ? { sessions } : {}) })
 
 const sessionOf = (result: string) =>
   JSON.parse(result) as { session_id: string; status: number; created_at: string; last_accessed_at: string }

@@ -6,14 +6,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
-import { ServerConfig } from "../../src/config/ServerConfig.js"
 import { Durability, DurabilityError, type DurabilityShape } from "../../src/persistence/Durability.js"
-import { FleareServer } from "../../src/server/Server.js"
-import { Accounts } from "../../src/session/Accounts.js"
 import { SessionStore } from "../../src/session/SessionStore.js"
-import { Keyspace } from "../../src/store/Keyspace.js"
-import { Broker } from "../../src/pubsub/Broker.js"
-import { makeMemoryTransport } from "../support/MemoryTransport.js"
+import { memoryServer } from "../support/MemoryTransport.js"
 
 const ENOSPC = "ENOSPC: no space left on device, write"
 const UNLOGGED = `PersistenceError: the log cannot be written (${ENOSPC}); this write is applied in memory but not logged`
@@ -31,27 +26,15 @@ interface Control {
 }
 
 const serverWith = (control: Control) => {
-  const config = ServerConfig.unsafeMake({})
-  const transport = makeMemoryTransport()
   const durability: DurabilityShape = {
     barrier: () => control.barrier,
     afterDurable: () => false,
     failure: () => control.failures[Math.min(control.calls++, control.failures.length - 1)]
   }
-  const layer = FleareServer.layer.pipe(
-    Layer.provide(
-      Layer.mergeAll(
-        transport.layer,
-        SessionStore.layerMemory(Duration.seconds(0)),
-        Accounts.layer,
-        Keyspace.layerConfig,
-        Broker.layerMemory,
-        Layer.succeed(Durability, durability)
-      )
-    ),
-    Layer.provide(ServerConfig.layer(config))
-  )
-  return { layer, connect: transport.connect }
+  return memoryServer({
+    sessions: SessionStore.layerMemory(Duration.seconds(0)),
+    durability: Layer.succeed(Durability, durability)
+  })
 }
 
 describe("a connection while the log cannot be written", () => {

@@ -4,15 +4,8 @@
  * and the server goes on serving the others.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, HashMap, Layer, Logger, Option } from "effect"
-import { ServerConfig } from "../../src/config/ServerConfig.js"
-import { Durability } from "../../src/persistence/Durability.js"
-import { Broker } from "../../src/pubsub/Broker.js"
-import { FleareServer } from "../../src/server/Server.js"
-import { Accounts } from "../../src/session/Accounts.js"
-import { SessionStore } from "../../src/session/SessionStore.js"
-import { Keyspace } from "../../src/store/Keyspace.js"
-import { makeMemoryTransport } from "../support/MemoryTransport.js"
+import { Cause, Effect, HashMap, Logger, Option } from "effect"
+import { memoryServer } from "../support/MemoryTransport.js"
 
 interface LogLine {
   readonly message: string
@@ -22,20 +15,7 @@ interface LogLine {
 
 describe("a defect in a connection actor", () => {
   it.scoped("is logged once with the connection's client id, and the server serves the other connections", () => {
-    const transport = makeMemoryTransport()
-    const layer = FleareServer.layer.pipe(
-      Layer.provide(
-        Layer.mergeAll(
-          transport.layer,
-          SessionStore.layerConfig,
-          Accounts.layer,
-          Keyspace.layerConfig,
-          Durability.layerNone,
-          Broker.layerMemory
-        )
-      ),
-      Layer.provide(ServerConfig.layer(ServerConfig.unsafeMake({})))
-    )
+    const { layer, connect } = memoryServer()
     const logs: Array<LogLine> = []
     const capture = Logger.make(({ message, cause, annotations }) => {
       const clientId = HashMap.get(annotations, "clientId").pipe(Option.map(String), Option.getOrUndefined)
@@ -43,9 +23,9 @@ describe("a defect in a connection actor", () => {
     })
     const defectLines = () => logs.filter((l) => l.message.includes("connection ended by a defect"))
     return Effect.gen(function* () {
-      const healthy = yield* transport.connect()
+      const healthy = yield* connect()
       expect((yield* healthy.call("AUTH", "root", "root")).result).toBe("Connected")
-      yield* transport.connect(50999, { dieOnRead: new Error("transport bug") })
+      yield* connect(50999, { dieOnRead: new Error("transport bug") })
       // The actor's fiber and its release run in the server's runtime: give them turns until the line is logged.
       for (let i = 0; i < 1000 && defectLines().length === 0; i++) yield* Effect.yieldNow()
       const lines = defectLines()
@@ -56,7 +36,7 @@ describe("a defect in a connection actor", () => {
       for (let i = 0; i < 1000 && !logs.some((l) => l.message === "connection closed"); i++) yield* Effect.yieldNow()
       expect(logs.some((l) => l.message === "connection closed" && l.clientId === lines[0]!.clientId)).toBe(true)
       expect((yield* healthy.call("PING", "still", "here")).result).toBe("PONG still here")
-      const other = yield* transport.connect()
+      const other = yield* connect()
       expect((yield* other.call("AUTH", "root", "root")).result).toBe("Connected")
     }).pipe(Effect.provide(layer), Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
   })

@@ -4,35 +4,15 @@
  * real server layers over an in-memory transport.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, TestClock } from "effect"
-import { ServerConfig, type DeepPartial, type ServerConfigShape } from "../../src/config/ServerConfig.js"
-import { Durability } from "../../src/persistence/Durability.js"
+import { Effect, TestClock } from "effect"
+import type { DeepPartial, ServerConfigShape } from "../../src/config/ServerConfig.js"
 import { FleareServer } from "../../src/server/Server.js"
-import { Accounts } from "../../src/session/Accounts.js"
-import { SessionStore } from "../../src/session/SessionStore.js"
 import { Keyspace } from "../../src/store/Keyspace.js"
-import { Broker } from "../../src/pubsub/Broker.js"
-import { makeMemoryTransport } from "../support/MemoryTransport.js"
+import { memoryServer } from "../support/MemoryTransport.js"
 
-const serverWith = (patch: DeepPartial<ServerConfigShape>) => {
-  const config = ServerConfig.unsafeMake(patch)
-  const transport = makeMemoryTransport()
-  const layer = FleareServer.layer.pipe(
-    Layer.provide(
-      Layer.mergeAll(
-        transport.layer,
-        SessionStore.layerConfig,
-        Accounts.layer,
-        // The key expiry sweep ticks hourly here: TestClock runs every tick a clock move passes over.
-        Keyspace.layerMemory({ shardCount: 2, sweepInterval: "1 hour" }),
-        Broker.layerMemory,
-        Durability.layerNone
-      )
-    ),
-    Layer.provide(ServerConfig.layer(config))
-  )
-  return { layer, connect: transport.connect }
-}
+const serverWith = (config: DeepPartial<ServerConfigShape>) =>
+  // The key expiry sweep ticks hourly here: TestClock runs every tick a clock move passes over.
+  memoryServer({ config, keyspace: Keyspace.layerMemory({ shardCount: 2, sweepInterval: "1 hour" }) })
 
 /** The number of live connections once the fibers woken by a clock move have run. */
 const liveConnections = Effect.gen(function* () {

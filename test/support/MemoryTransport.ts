@@ -4,9 +4,16 @@
  * actor is forked in the caller's scope; the client sends frames and takes replies.
  */
 import { Effect, Layer, Queue, type Scope } from "effect"
+import { type DeepPartial, ServerConfig, type ServerConfigShape } from "../../src/config/ServerConfig.js"
+import { Durability } from "../../src/persistence/Durability.js"
 import { FrameDecoder } from "../../src/protocol/Frame.js"
 import { decodeResponse, encodeCommand } from "../../src/protocol/Message.js"
+import { Broker } from "../../src/pubsub/Broker.js"
+import { FleareServer } from "../../src/server/Server.js"
 import { type Conn, Transport } from "../../src/server/Transport.js"
+import { Accounts } from "../../src/session/Accounts.js"
+import { SessionStore } from "../../src/session/SessionStore.js"
+import { Keyspace } from "../../src/store/Keyspace.js"
 import type { WireReply } from "./wire.js"
 
 export interface MemoryClient {
@@ -116,4 +123,34 @@ export const makeMemoryTransport = (): MemoryTransport => {
       }
     })
   return { layer, connect }
+}
+
+/** What a test may swap in `memoryServer`; the rest are the server's own layers. */
+export interface MemoryServerOptions {
+  readonly config?: DeepPartial<ServerConfigShape>
+  readonly sessions?: Layer.Layer<SessionStore, never, ServerConfig>
+  readonly keyspace?: Layer.Layer<Keyspace, never, ServerConfig>
+  readonly durability?: Layer.Layer<Durability>
+}
+
+/**
+ * The real server over a memory transport: its layer (the services it was built on stay visible to the test)
+ * and `connect`. Defaults: the config's session store and keyspace, no log, the in-memory broker.
+ */
+export const memoryServer = (options: MemoryServerOptions = {}) => {
+  const transport = makeMemoryTransport()
+  const layer = FleareServer.layer.pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(
+        transport.layer,
+        options.sessions ?? SessionStore.layerConfig,
+        Accounts.layer,
+        options.keyspace ?? Keyspace.layerConfig,
+        options.durability ?? Durability.layerNone,
+        Broker.layerMemory
+      )
+    ),
+    Layer.provide(ServerConfig.layer(ServerConfig.unsafeMake(options.config ?? {})))
+  )
+  return { layer, connect: transport.connect }
 }
