@@ -23,6 +23,7 @@ import { Accounts } from "../session/Accounts.js"
 import { SessionStore } from "../session/SessionStore.js"
 import { Keyspace } from "../store/Keyspace.js"
 import { Broker } from "../pubsub/Broker.js"
+import { keyOf } from "./workload.js"
 
 type FastPath = (chunk: Buffer) => "handled" | "wake" | "decline"
 
@@ -46,7 +47,7 @@ interface Options {
 const readsOf = (o: Options, count: number): Array<Buffer> => {
   let seed = 1
   const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0)
-  const key = () => `key:${String(next() % o.keys).padStart(12, "0")}`
+  const key = () => keyOf("key:", next() % o.keys)
   const frame = () =>
     o.test === "PING" ? encodeCommand("PING", []) : encodeCommand(o.test, o.test === "SET" ? [key(), "abc"] : [key()])
 
@@ -119,8 +120,8 @@ const program = (o: Options) =>
           for (let k = 0; k < o.keys; k++)
             fast!(
               o.test === "NUM.INCR"
-                ? encodeCommand("NUM.INCR", [`key:${String(k).padStart(12, "0")}`])
-                : encodeCommand("SET", [`key:${String(k).padStart(12, "0")}`, "abc"])
+                ? encodeCommand("NUM.INCR", [keyOf("key:", k)])
+                : encodeCommand("SET", [keyOf("key:", k), "abc"])
             )
         // A pool of distinct reads (a new key per frame) cycled through; 64 Ki reads keep the pool small in memory.
         const reads = readsOf(o, o.keys > 1 ? Math.min(POOL, Math.ceil(REQUESTS / o.pipeline)) : 1)
