@@ -34,9 +34,15 @@ const USAGE = `usage: npm run bench:ab -- (--a BUNDLE | --ref COMMIT) [--b BUNDL
   --warmup S        unmeasured seconds before each cell   [0.5]
   --connections N   connections                           [50]`
 
+/** One build under test. */
 interface Side {
   readonly label: string
   readonly target: Target
+}
+
+/** A side's figures in one cell, one per round. */
+interface CellFigures {
+  readonly side: Side
   readonly ops: Array<number>
   readonly cpu: Array<number>
 }
@@ -106,9 +112,7 @@ const main = async (): Promise<number> => {
     for (const b of [bundleA, bundleB]) if (!existsSync(b)) throw new Error(`no bundle at ${b}`)
     const start = async (label: string, bundle: string): Promise<Side> => ({
       label,
-      target: await startTarget(oursSpec(true, config, label, bundle)),
-      ops: [],
-      cpu: []
+      target: await startTarget(oursSpec(true, config, label, bundle))
     })
     const sides = [await start("A", bundleA), await start("B", bundleB)]
     console.log(`A: ${values.ref ?? bundleA}\nB: ${bundleB}\nconfig: ${config}`)
@@ -117,16 +121,17 @@ const main = async (): Promise<number> => {
     try {
       for (const test of tests as Array<TestName>)
         for (const pipeline of pipelines) {
-          const cell = sides.map((s) => ({ ...s, ops: [] as Array<number>, cpu: [] as Array<number> }))
+          const cell: Array<CellFigures> = sides.map((side) => ({ side, ops: [], cpu: [] }))
           for (let r = 0; r < rounds; r++) {
             // The side that goes first alternates, so neither always meets a warmer or cooler machine.
             const order = r % 2 === 0 ? cell : [...cell].reverse()
-            for (const s of order) {
-              const cpu0 = s.target.cpuSeconds()
+            for (const f of order) {
+              const { label, target } = f.side
+              const cpu0 = target.cpuSeconds()
               const res = await runLoad({
                 ...defaultLoadOptions,
                 host: "127.0.0.1",
-                port: s.target.port,
+                port: target.port,
                 test,
                 pipeline,
                 connections,
@@ -134,12 +139,12 @@ const main = async (): Promise<number> => {
                 warmupS: warmup,
                 maxTimeS: warmup + seconds + 60
               })
-              if (res.errors.total > 0) throw new Error(`${s.label} ${test} P${pipeline}: ${res.errors.total} errors`)
-              s.ops.push(res.opsPerSec)
-              s.cpu.push(((s.target.cpuSeconds() - cpu0) * 1e6) / res.received)
+              if (res.errors.total > 0) throw new Error(`${label} ${test} P${pipeline}: ${res.errors.total} errors`)
+              f.ops.push(res.opsPerSec)
+              f.cpu.push(((target.cpuSeconds() - cpu0) * 1e6) / res.received)
             }
           }
-          const [a, b] = cell as [Side, Side]
+          const [a, b] = cell as [CellFigures, CellFigures]
           const row = `| ${test.toUpperCase()} | ${pipeline} | ${fmtInt(median(a.ops))} | ${fmtInt(median(b.ops))} | ${(median(b.ops) / median(a.ops)).toFixed(3)} | ${median(a.cpu).toFixed(2)} | ${median(b.cpu).toFixed(2)} | ${(median(b.cpu) / median(a.cpu)).toFixed(3)} |`
           console.error(row)
           rows.push(row)
