@@ -21,6 +21,7 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { ServerConfig } from "../config/ServerConfig.js"
 import { fail, type CommandFailed } from "../errors.js"
+import { EntryTable } from "./EntryTable.js"
 import { type EvictionOptions, type EvictionPolicy, makeEviction } from "./Eviction.js"
 import { entryBytes, ExpiryHeap, keyEntryBytes, scalarBytes } from "./Memory.js"
 import { applyMutation, appliesTo, type Mutation, mutationBytes, privateCopy } from "./Mutation.js"
@@ -213,11 +214,14 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   const sweepLimit = options.sweepLimit ?? DEFAULT_SWEEP_LIMIT
   const onEvict = options.onEvict
   let observer: KeyspaceObserver | undefined
-  // One map for every key (the shard is recorded per entry and counted per shard): a read is one lookup. A
-  // value with no expiry written by SET (kind Default) or NUM.* (kind Number) is kept bare, as the string or the
-  // number itself (the common case costs no more than a Map<string, string>), whatever the eviction policy (its
-  // figures live in its own table); its slot is made when it is needed.
-  const map = new Map<string, Slot | Bare>()
+  // One table for every key (the shard is recorded per entry and counted per shard): a read is one lookup of
+  // its Map and one load from its rows. A value with no expiry written by SET (kind Default) or NUM.* (kind
+  // Number) is kept bare, as the string or the number itself, with its `scalarBytes` as its row's figure (so an
+  // overwrite sizes the old value without touching it), whatever the eviction policy (its figures live in its
+  // own table); its slot is made when it is needed. A slot's row figure is 0 (the slot has its bytes), so the
+  // figure tells a bare value from a slot without loading either.
+  const table = new EntryTable<Slot | Bare>()
+  const rows = table.rows
   const shardKeys: Array<number> = new Array<number>(shardCount).fill(0)
   const shardBytes: Array<number> = new Array<number>(shardCount).fill(0)
   let usedBytes = 0
@@ -229,32 +233,27 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   // The deadline the sweep fiber sleeps until (`nextExpiry`), and how to wake it when an earlier one appears.
   let armed = 0n
   let wake: (() => void) | undefined
-  const tracker = maxBytes > 0 ? makeEviction(policy, map, options.eviction) : undefined
+  const tracker = maxBytes > 0 ? makeEviction(policy, rows, options.eviction) : undefined
 
-  /** The slot of a bare value: the same shard and size estimate it was counted with when stored. */
-  const slotOfBare = (key: string, bare: Bare): Slot => {
-    return new Slot(key, bare, 0n, shardOf(key, shardCount), keyEntryBytes(key) + scalarBytes(bare))
+  /** The slot of the bare value in `row`: the same shard and size estimate it was counted with when stored. */
+  const slotOfBare = (key: string, bare: Bare, row: number): Slot =>
+    new Slot(key, bare, 0n, shardOf(key, shardCount), keyEntryBytes(key) + table.figures[row]!)
+
+  /** The item stored under `key` made a slot (a bare value's is made for the occasion), or undefined. */
+  const slotOf = (key: string): Slot | undefined => {
+    const row = rows.get(key)
+    if (row === undefined) return undefined
+    const s = table.items[row]!
+    return typeof s === "object" ? s : slotOfBare(key, s, row)
   }
 
-  /**
-   * A write of a bare value over a bare value or nothing (the hot path of SET and NUM.*): no slot is made, and
-   * the shard's counters change by `growth` (`bareGrowth`: the same estimate `entryBytes` gives).
-   */
-  const storeBare = (key: string, bare: Bare, old: Bare | undefined, growth: number, now: bigint): void => {
-    if (old === undefined) {
-      const shard = shardOf(key, shardCount)
-      shardKeys[shard]! += 1
-      shardBytes[shard]! += growth
-      usedBytes += growth
-      map.set(key, bare)
-      tracker?.inserted(key, now)
-    } else {
-      if (growth !== 0) {
-        shardBytes[shardOf(key, shardCount)]! += growth
-        usedBytes += growth
-      }
-      map.set(key, bare)
-      tracker?.accessed(key, now)
+  /** Stores `item` under `key`, in its row if it has one (its place in the Map's order is kept). */
+  const put = (key: string, item: Slot | Bare, figure: number): void => {
+    const row = rows.get(key)
+    if (row === undefined) table.add(key, item, figure)
+    else {
+      table.items[row] = item
+      table.figures[row] = figure
     }
   }
 
@@ -262,7 +261,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
 
   // Removes `s`, which must be the current slot of its key, and updates every counter.
   const unlink = (s: Slot) => {
-    map.delete(s.key)
+    table.delete(s.key)
     shardKeys[s.shard]! -= 1
     shardBytes[s.shard]! -= s.bytes
     usedBytes -= s.bytes
@@ -281,14 +280,13 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       w()
     }
     // Rewrites of the same keys leave stale heap entries behind; drop them once they outnumber the live ones.
-    if (heap.size > 2 * expiring + 1024) heap.retain((h) => map.get(h.key) === h)
+    if (heap.size > 2 * expiring + 1024) heap.retain((h) => table.get(h.key) === h)
   }
 
   // The live slot of `key`, removing it if it has expired (lazy expiry); no access is recorded.
   const live = (key: string, now: bigint): Slot | undefined => {
-    const s = map.get(key)
+    const s = slotOf(key)
     if (s === undefined) return undefined
-    if (typeof s !== "object") return slotOfBare(key, s)
     if (!isExpired(s, now)) return s
     unlink(s)
     expiredKeys += 1
@@ -303,7 +301,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       if (top === undefined || top.expiresAt > now) break
       heap.pop()
       looked += 1
-      if (map.get(top.key) === top) {
+      if (table.get(top.key) === top) {
         unlink(top)
         expiredKeys += 1
         removed += 1
@@ -312,15 +310,11 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     return removed
   }
 
-  /** What a bare write of `bare` over `old` (undefined: a new key) adds to the estimate, as `entryBytes` counts. */
-  const bareGrowth = (key: string, bare: Bare, old: Bare | undefined): number =>
-    old === undefined ? keyEntryBytes(key) + scalarBytes(bare) : scalarBytes(bare) - scalarBytes(old)
-
   // Removes the key `victim` chose, whether stored bare or in a slot.
   const evict = (key: string): void => {
-    const stored = map.get(key)
+    const stored = slotOf(key)
     if (stored === undefined) return
-    unlink(typeof stored === "object" ? stored : slotOfBare(key, stored))
+    unlink(stored)
     evictedKeys += 1
     observer?.delete(key)
     onEvict?.(key)
@@ -342,8 +336,9 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   }
 
   const get = (key: string, now: bigint): Entry | undefined => {
-    const s = map.get(key)
-    if (s === undefined) return undefined
+    const row = rows.get(key)
+    if (row === undefined) return undefined
+    const s = table.items[row]!
     // A bare value needs no shard or size on a read: answer with a light entry.
     if (typeof s !== "object") {
       if (tracker !== undefined) tracker.accessed(key, now)
@@ -362,12 +357,33 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     if (expiresAt === 0n) {
       const bare = bareOf(value)
       if (bare !== undefined) {
-        const stored = map.get(key)
-        if (typeof stored !== "object") {
-          // Sized once, for the limit and the counters. A write that does not grow the estimate always fits.
-          const growth = bareGrowth(key, bare, stored)
+        // The hot path of SET and NUM.*: a bare value over a bare value or nothing. Sized once, for the limit
+        // and the counters; a write that does not grow the estimate always fits.
+        const size = scalarBytes(bare)
+        const row = rows.get(key)
+        if (row === undefined) {
+          const growth = keyEntryBytes(key) + size
+          if (maxBytes === 0 || usedBytes + growth <= maxBytes) {
+            const shard = shardOf(key, shardCount)
+            shardKeys[shard]! += 1
+            shardBytes[shard]! += growth
+            usedBytes += growth
+            table.add(key, bare, size)
+            tracker?.inserted(key, now)
+            observer?.set(key, value, 0n)
+            return undefined
+          }
+        } else if (table.figures[row] !== 0) {
+          // A bare value's row has its size (never 0); a slot's has 0. The old value itself is not touched.
+          const growth = size - table.figures[row]!
           if (maxBytes === 0 || growth <= 0 || usedBytes + growth <= maxBytes) {
-            storeBare(key, bare, stored, growth, now)
+            if (growth !== 0) {
+              shardBytes[shardOf(key, shardCount)]! += growth
+              usedBytes += growth
+            }
+            table.items[row] = bare
+            table.figures[row] = size
+            tracker?.accessed(key, now)
             observer?.set(key, value, 0n)
             return undefined
           }
@@ -408,7 +424,8 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     const bare = expiresAt === 0n ? bareOf(value) : undefined
     if (old !== undefined) {
       const next = new Slot(key, dataOf(value), expiresAt, old.shard, bytes, owner)
-      map.set(key, bare ?? next)
+      if (bare !== undefined) put(key, bare, scalarBytes(bare))
+      else put(key, next, 0)
       shardBytes[old.shard]! += bytes - old.bytes
       usedBytes += bytes - old.bytes
       if (old.expiresAt !== 0n) expiring -= 1
@@ -417,7 +434,8 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     } else {
       const shard = shardOf(key, shardCount)
       const slot = new Slot(key, dataOf(value), expiresAt, shard, bytes)
-      map.set(key, bare ?? slot)
+      if (bare !== undefined) table.add(key, bare, scalarBytes(bare))
+      else table.add(key, slot, 0)
       shardKeys[shard]! += 1
       shardBytes[shard]! += bytes
       usedBytes += bytes
@@ -437,7 +455,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     }
     // Same value, same place in the eviction order: only the expiry changes.
     const next = new Slot(key, s.data, expiresAt, s.shard, s.bytes, s.owner)
-    map.set(key, next)
+    put(key, next, 0)
     if (s.expiresAt !== 0n) expiring -= 1
     scheduleExpiry(next)
     observer?.expire(key, expiresAt)
@@ -478,7 +496,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     expire,
     size: (now) => {
       sweep(now, Infinity)
-      return map.size
+      return table.size
     },
     stats: (now) => {
       sweep(now, Infinity)
@@ -492,11 +510,11 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       armed = top === undefined ? NO_DEADLINE : top.expiresAt
       return top?.expiresAt
     },
-    memory: () => ({ usedBytes, maxBytes, policy, keys: map.size, expiredKeys, evictedKeys }),
+    memory: () => ({ usedBytes, maxBytes, policy, keys: table.size, expiredKeys, evictedKeys }),
     entries: function* (now) {
       // The caller may read the values later (a snapshot written in the background): none changes in place now.
       epoch += 1
-      for (const [key, s] of map) {
+      for (const [key, s] of table.entries()) {
         if (typeof s !== "object") yield [key, { value: valueOfBare(s), expiresAt: 0n }] as const
         else if (!isExpired(s, now)) yield [key, entryOf(s)] as const
       }

@@ -14,12 +14,14 @@ import type { Value } from "./Value.js"
 // parts, so a change in place (a push, a field set, an append) adjusts the estimate by its own delta.
 
 /**
- * Fixed bytes counted per entry on top of its key and value: the keyspace map's entry (about 40 bytes) and, for
- * the entries that need them, the entry record and the value's wrapper (about 110 more); under LRU and LFU, the
- * policy's share per key of its access table (8 or 12 bytes per bucket, 4-8 buckets per key: 32-96 bytes) and of
- * its key array (8-16 bytes). One figure for every form, as the keyspace's bookkeeping needs: within 2× of each.
+ * Fixed bytes counted per entry on top of its key and value: the keyspace map's entry (about 40 bytes) and its
+ * row (an item pointer and a 4-byte figure, in arrays that grow by half to double: 12-24 bytes, see
+ * EntryTable.ts) and, for the entries that need them, the entry record and the value's wrapper (about 110 more);
+ * under LRU and LFU, the policy's share per key of its access table (8 or 12 bytes per bucket, 4-8 buckets per
+ * key: 32-96 bytes) and of its key array (8-16 bytes). One figure for every form, as the keyspace's bookkeeping
+ * needs: within 2× of each.
  */
-export const ENTRY_OVERHEAD_BYTES = 80
+export const ENTRY_OVERHEAD_BYTES = 96
 
 /** A string's header (map, hash, length) before its characters. */
 export const STRING_HEADER_BYTES = 16

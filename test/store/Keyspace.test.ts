@@ -10,6 +10,7 @@ import type { Value } from "../../src/store/Value.js"
 
 const S = 1_000_000_000n
 const text = (s: string): Value => ({ kind: "Default", value: s })
+const num = (n: number): Value => ({ kind: "Number", value: n })
 const now = Clock.currentTimeNanos
 
 // Every key below is two bytes and every value one byte, so each entry has the same estimate.
@@ -329,6 +330,25 @@ describe("values kept bare (SET strings and NUM numbers without expiry)", () => 
     expect(total()).toBe(0)
     expect(ks.size(0n)).toBe(0)
     expect(ks.memory().usedBytes).toBe(0)
+  })
+
+  it("keep values, order and counters through mass deletes (the key table renumbers its rows) and overwrites", () => {
+    const ks = Keyspace.makeMemory({ shardCount: 4 })
+    const n = 12_000
+    const key = (i: number) => `key:${i}`
+    for (let i = 0; i < n; i++) ks.set(key(i), i % 3 === 0 ? num(i) : text("v".repeat(i % 7)), 0n)
+    for (let i = 0; i < n; i++) if (i % 4 !== 0) expect(ks.delete(key(i), 0n)).toBe(true)
+    // Overwrites after the renumbering size the old value from its new row.
+    for (let i = 0; i < n; i += 8) ks.set(key(i), text("w".repeat(i % 11)), 0n)
+    const live = [...ks.entries(0n)]
+    expect(live.map(([k]) => k)).toEqual(Array.from({ length: n / 4 }, (_, j) => key(4 * j)))
+    for (const [k, e] of live) {
+      const i = Number(k.slice(4))
+      expect(e.value).toEqual(i % 8 === 0 ? text("w".repeat(i % 11)) : i % 3 === 0 ? num(i) : text("v".repeat(i % 7)))
+    }
+    expect(ks.memory().usedBytes).toBe(live.reduce((b, [k, e]) => b + entryBytes(k, e.value), 0))
+    expect(ks.stats(0n).reduce((b, s) => b + s.bytes, 0)).toBe(ks.memory().usedBytes)
+    expect(ks.size(0n)).toBe(n / 4)
   })
 
   it("keep every counter equal to the sum of the live entries' estimates under 5,000 random writes", () => {
