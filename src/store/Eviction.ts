@@ -1,18 +1,16 @@
 /**
  * Which key to drop when a write does not fit under `memory.max_size_mb`: the eviction policies and their
- * bookkeeping, kept cheap enough to run on every request. Every policy lets the keyspace keep values bare in its
- * map: what a policy knows of a key lives beside the map, never on the entry.
+ * bookkeeping, kept cheap enough to run on every request. Every policy lets the keyspace keep values bare: what
+ * a policy knows of a key lives in the key's row of the keyspace's table (EntryTable.ts), never on the entry.
  *
- * - LRU and LFU are approximate, as Redis does them, and keep their per-key figures in a hashed table of typed
- *   arrays (`AccessTable`), indexed by a cheap hash of the key, not on the entry, so that a read of a bare value
- *   stays one Map lookup and one dependent load (an object per key costs one more cache miss per read on a large
- *   keyspace). The table is sized a power of two, at least 4× the number of keys, and doubled when the keys
- *   outgrow it; two keys that share a bucket share figures, which only makes the less used one look more used.
+ * - LRU and LFU are approximate, as Redis does them. Their per-key figures are columns of the table, indexed by
+ *   the key's row, which the keyspace has in hand from its one lookup: no hashing, no sharing between keys, and
+ *   a read of a bare value stays one Map lookup and one dependent load.
  * - An access is recorded every time while the keyspace is small (below `RECORD_ALL_BELOW` keys, all in cache),
  *   and 1 time in 8 above that (chosen by the top bits of a counter stepped as an LCG, so that a workload cycling
- *   over 8 keys cannot hide all but one of them): a write to a random bucket of a large table stalls on the cache
+ *   over 8 keys cannot hide all but one of them): a write to a random row of a large column stalls on the cache
  *   miss, and 1 in 8 makes it nearly free. A new key is always recorded, so it never looks like the oldest key. A
- *   removal needs nothing: a stale bucket only makes a later key in it look more recent (it errs toward keeping).
+ *   removal needs nothing: a free row is never sampled, and a reused one is recorded as new.
  * - The LRU figure is a logical clock bumped on every recorded access (not wall time): it orders accesses exactly
  *   and a float64 holds 2^53 of them.
  * - LFU keeps Redis's 8-bit Morris counter beside the clock (which breaks ties: the oldest access among equals): a
@@ -20,35 +18,37 @@
  *   accesses reach 10, 1,000 reach 18, a million 255), and it loses 1 per minute since its last access (the decay),
  *   applied when it is next accessed or sampled. A recorded access that stands for 8 increments with probability
  *   min(1, 8p), so the counter grows at the same expected rate.
- * - To pick a victim, `samples` keys (default 5, Redis's `maxmemory-samples`) are drawn at random from an array of
- *   the keys (`KeyArray`: appended on insert, stale elements skipped, rebuilt in steps), their figures are merged
- *   into a pool of the 16 best candidates seen so far (Redis's eviction pool), and the best candidate that still
- *   exists, is not the key being written and was not used since it was sampled (its figure is unchanged) is
- *   evicted. With `samples` at or above the number of keys every key is looked at and the choice is exact (up to
- *   hash collisions, which the table's size makes rare): the least recently used key (LRU), or the least used with
- *   the oldest access among equals (LFU). A CLOCK-like hand over the map (sampling the next keys in insertion
- *   order) was tried instead of the array and rejected: when keys are written once and not read, ages follow the
- *   map's order, the pool keeps only the oldest few of each window, and the hand passes the rest for a whole turn;
- *   simulated on 5,000 keys with one insert per eviction, its victims were at the 44th-48th age percentile against
- *   the 10th for random sampling (docs/PERFORMANCE.md, session 4).
+ * - To pick a victim, `samples` keys (default 5, Redis's `maxmemory-samples`) are drawn at random from the rows
+ *   (a free row is drawn again), their figures are merged into a pool of the 16 best candidates seen so far
+ *   (Redis's eviction pool), and the best candidate that still exists in the same row, is not the key being
+ *   written and was not used since it was sampled (its figures are unchanged) is evicted. With `samples` at or
+ *   above the number of keys every key is looked at and the choice is exact: the least recently used key (LRU),
+ *   or the least used with the oldest access among equals (LFU). A CLOCK-like hand over the keys (sampling the
+ *   next keys in insertion order) was tried instead and rejected: when keys are written once and not read, ages
+ *   follow the insertion order, the pool keeps only the oldest few of each window, and the hand passes the rest
+ *   for a whole turn; simulated on 5,000 keys with one insert per eviction, its victims were at the 44th-48th age
+ *   percentile against the 10th for random sampling (docs/PERFORMANCE.md, session 4).
  * - FIFO evicts in insertion order. A JavaScript `Map` iterates in insertion order and an overwrite keeps its
- *   place, so the keyspace's own map is the queue: a persistent iterator over its keys (`Hand`) walks from the
- *   oldest key and is renewed when it reaches the end. It needs nothing per key.
+ *   place, so the table's Map is the queue: a persistent iterator over its keys (`Hand`) walks from the oldest
+ *   key and is renewed when it reaches the end. It needs nothing per key.
  * - `noeviction` has no tracker: a write that does not fit is refused.
  */
+
+import type { EntryTable } from "./EntryTable.js"
 
 /** `memory.eviction_policy`. */
 export type EvictionPolicy = "LRU" | "LFU" | "FIFO" | "noeviction"
 
 /**
- * The bookkeeping of one eviction policy, by key. The keyspace calls it on every insert, access and removal of a
- * key, and asks it for a victim when a write does not fit. `now` is epoch nanoseconds (LFU's decay).
+ * The bookkeeping of one eviction policy, by the key's row in the keyspace's table. The keyspace calls it on
+ * every insert, access and removal of a key, and asks it for a victim when a write does not fit. `now` is epoch
+ * nanoseconds (LFU's decay).
  */
 export interface EvictionTracker {
-  /** A new key was stored (call it after the key is in the map). */
-  inserted(key: string, now: bigint): void
-  /** A live key was read or overwritten. */
-  accessed(key: string, now: bigint): void
+  /** A new key was stored in `row` (call it after the key is in the table). */
+  inserted(row: number, now: bigint): void
+  /** The live key in `row` was read or overwritten. */
+  accessed(row: number, now: bigint): void
   /** A key left the keyspace. */
   removed(key: string): void
   /** The key to evict next, never `keep` (the key being written); undefined when there is none. */
@@ -75,9 +75,6 @@ export const LFU_MAX = 255
 export const RECORD_ALL_BELOW = 4096
 /** Above it, one access in this many is recorded (a power of two). */
 export const RECORD_EVERY = 8
-/** The access table's least number of buckets, and its buckets per key at the least (powers of two). */
-export const TABLE_MIN_BUCKETS = 1 << 16
-export const TABLE_BUCKETS_PER_KEY = 4
 
 const NS_PER_MINUTE = 60e9
 /** LFU reads the minute from the clock once per this many recorded accesses (see `minuteAt`). */
@@ -116,61 +113,10 @@ export const lfuIncrement = (counter: number, random: () => number, weight = 1):
 export const lfuTouch = (hits: number, minute: number, random: () => number, weight = 1): number =>
   minute * 256 + lfuIncrement(lfuDecayed(hits, minute), random, weight)
 
-/** A key's hash for the access table: FNV-1a over its UTF-16 code units, finished with murmur3's mixer. */
-export const keyHash = (key: string): number => {
-  let h = 0x811c9dc5
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619)
-  // FNV's low bits mix only from lower bits; the table indexes by the low bits.
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  return (h ^ (h >>> 16)) >>> 0
-}
-
-/**
- * The per-key figures of LRU and LFU, by bucket: a float64 logical clock, and for LFU a uint32 packed counter
- * (`minute × 256 + counter`, the minute counted from the tracker's first one, so 2^24 minutes fit). Grown by
- * doubling: bucket `i` of the new table takes bucket `i & oldMask` of the old one, which is exactly what
- * rehashing every key would give (a key's new bucket has the old one's low bits), without hashing anything.
- */
-export class AccessTable {
-  clocks: Float64Array
-  hits: Uint32Array | undefined
-  mask: number
-
-  constructor(buckets: number, lfu: boolean) {
-    this.clocks = new Float64Array(buckets)
-    this.hits = lfu ? new Uint32Array(buckets) : undefined
-    this.mask = buckets - 1
-  }
-
-  /** Buckets in the table. */
-  get buckets(): number {
-    return this.mask + 1
-  }
-
-  /** Doubles the table, keeping every key's figures. */
-  grow(): void {
-    const n = this.mask + 1
-    const clocks = new Float64Array(2 * n)
-    clocks.set(this.clocks)
-    clocks.set(this.clocks, n)
-    this.clocks = clocks
-    if (this.hits !== undefined) {
-      const hits = new Uint32Array(2 * n)
-      hits.set(this.hits)
-      hits.set(this.hits, n)
-      this.hits = hits
-    }
-    this.mask = 2 * n - 1
-  }
-}
-
 /** A sampled key as it was when sampled: ranked by `rank` (LFU's counter; 0 under LRU), then `clock`. */
 interface Candidate {
   key: string
-  hash: number
+  row: number
   rank: number
   clock: number
   hits: number
@@ -199,55 +145,10 @@ class Hand {
   }
 }
 
-/**
- * Every key, for sampling at random: appended on insert, never removed from (a removed key stays as a stale
- * element, which sampling skips, and a key stored again appears twice until the next rebuild), and rebuilt from
- * the map's keys, a few keys per call, once it holds twice as many elements as the map has keys. So an insert
- * costs a push, a removal a comparison, and nothing needs a per-key index.
- */
-class KeyArray {
-  keys: Array<string> = []
-  private building: Array<string> | undefined
-  private builder: Iterator<string> | undefined
-
-  constructor(private readonly map: Map<string, unknown>) {}
-
-  push(key: string): void {
-    this.keys.push(key)
-    this.maintain()
-  }
-
-  /** Starts a rebuild when stale elements outnumber live keys, and advances one in progress by a few keys. */
-  maintain(): void {
-    if (this.builder === undefined) {
-      if (this.keys.length <= 2 * this.map.size + 64) return
-      this.building = []
-      this.builder = this.map.keys()
-    }
-    // The builder's iterator sees keys inserted after it began (a Map iterates its appended entries): once done,
-    // the new array has every live key.
-    for (let k = 0; k < REBUILD_STEP; k++) {
-      const r = this.builder.next()
-      if (r.done === true) {
-        this.keys = this.building!
-        this.building = undefined
-        this.builder = undefined
-        return
-      }
-      this.building!.push(r.value)
-    }
-  }
-}
-
-/** Keys a rebuild of the key array copies per insert, removal or eviction. */
-const REBUILD_STEP = 8
-
-/** LRU and LFU: the access table, a key array for sampling, and an eviction pool. */
+/** LRU and LFU: their columns of the table, and an eviction pool. */
 class SampledTracker implements EvictionTracker {
-  readonly table: AccessTable
   /** The best candidates seen so far, best first. */
   private readonly pool: Array<Candidate> = []
-  private readonly keys: KeyArray
   private tick = 0
   /** Whether every access is recorded (a small keyspace); otherwise 1 in `RECORD_EVERY`. */
   private recordAll = true
@@ -259,71 +160,57 @@ class SampledTracker implements EvictionTracker {
   private touches = 0
 
   constructor(
-    private readonly map: Map<string, unknown>,
+    private readonly table: EntryTable<unknown>,
     private readonly lfu: boolean,
     private readonly samples: number,
     private readonly random: () => number
   ) {
-    this.table = new AccessTable(TABLE_MIN_BUCKETS, lfu)
-    this.keys = new KeyArray(map)
+    table.track({ hits: lfu })
   }
 
-  /** Elements of the key array, stale ones included (for tests). */
-  get sampled(): number {
-    return this.keys.keys.length
-  }
-
-  inserted(key: string, now: bigint): void {
-    const n = this.map.size
-    this.recordAll = n < RECORD_ALL_BELOW
-    this.keys.push(key)
+  inserted(row: number, now: bigint): void {
     const table = this.table
-    if (n * TABLE_BUCKETS_PER_KEY > table.mask + 1) table.grow()
-    const i = keyHash(key) & table.mask
-    table.clocks[i] = ++this.tick
-    if (table.hits !== undefined) table.hits[i] = this.minuteAt(now) * 256 + LFU_INIT
+    this.recordAll = table.size < RECORD_ALL_BELOW
+    table.clocks![row] = ++this.tick
+    if (table.hits !== undefined) table.hits[row] = this.minuteAt(now) * 256 + LFU_INIT
   }
 
-  accessed(key: string, now: bigint): void {
-    if (this.recordAll) this.record(key, now, 1)
+  accessed(row: number, now: bigint): void {
+    if (this.recordAll) this.record(row, now, 1)
     else {
       // The top 3 bits of a full-period LCG: 1 access in 8, without a pattern a cyclic workload can align with.
       const s = (this.step = (Math.imul(this.step, 1664525) + 1013904223) | 0)
-      if (s >>> 29 === 0) this.record(key, now, RECORD_EVERY)
+      if (s >>> 29 === 0) this.record(row, now, RECORD_EVERY)
     }
   }
 
-  removed(): void {
-    this.keys.maintain()
-  }
+  removed(): void {}
 
   victim(keep: string, now: bigint): string | undefined {
     const minute = this.lfu ? this.currentMinute(now) : 0
     const pool = this.pool
     const table = this.table
-    this.recordAll = this.map.size < RECORD_ALL_BELOW
-    this.keys.maintain()
+    this.recordAll = table.size < RECORD_ALL_BELOW
     // Every sample can be stale or the key being written; sample again a few times, then take any other key.
     for (let attempt = 0; attempt < 4; attempt++) {
       this.populate(keep, minute)
       while (pool.length > 0) {
         const c = pool.shift()!
-        if (c.key === keep || !this.map.has(c.key)) continue
-        // Used since it was sampled (or removed and stored again): its figures are stale, and it is no victim.
-        const i = c.hash & table.mask
-        if (table.clocks[i] !== c.clock || (table.hits !== undefined && table.hits[i] !== c.hits)) continue
+        // Removed, or moved to another row (stored again, or the rows were renumbered): no longer this candidate.
+        if (c.key === keep || table.rows.get(c.key) !== c.row) continue
+        // Used since it was sampled: its figures are stale, and it is no victim.
+        if (table.clocks![c.row] !== c.clock || (table.hits !== undefined && table.hits[c.row] !== c.hits)) continue
         return c.key
       }
     }
-    for (const key of this.map.keys()) if (key !== keep) return key
+    for (const key of table.rows.keys()) if (key !== keep) return key
     return undefined
   }
 
-  private record(key: string, now: bigint, weight: number): void {
+  private record(row: number, now: bigint, weight: number): void {
     const table = this.table
-    const i = keyHash(key) & table.mask
-    table.clocks[i] = ++this.tick
-    if (table.hits !== undefined) table.hits[i] = lfuTouch(table.hits[i]!, this.minuteAt(now), this.random, weight)
+    table.clocks![row] = ++this.tick
+    if (table.hits !== undefined) table.hits[row] = lfuTouch(table.hits[row]!, this.minuteAt(now), this.random, weight)
   }
 
   /**
@@ -349,30 +236,32 @@ class SampledTracker implements EvictionTracker {
 
   /** Merges `samples` keys drawn at random into the pool: every key when there are no more than `samples`. */
   private populate(keep: string, minute: number): void {
-    const map = this.map
-    if (map.size <= this.samples) {
-      for (const key of map.keys()) if (key !== keep) this.consider(key, minute)
+    const table = this.table
+    if (table.size <= this.samples) {
+      for (const [key, row] of table.rows) if (key !== keep) this.consider(key, row, minute)
       return
     }
-    const keys = this.keys.keys
+    const keys = table.keys!
+    const rows = table.rowCount
+    // A free row is drawn again. Free rows are at most half of them, or a few thousand (EntryTable's compaction),
+    // so draw more often from a sparse table.
+    const tries = Math.min(64, Math.ceil((4 * rows) / table.size))
     for (let k = 0; k < this.samples; k++) {
-      // A stale element (a removed key) is drawn again; at most half the elements are stale.
-      for (let tries = 0; tries < 4; tries++) {
-        const key = keys[Math.floor(this.random() * keys.length)]!
-        if (!map.has(key)) continue
-        if (key !== keep) this.consider(key, minute)
+      for (let t = 0; t < tries; t++) {
+        const row = Math.floor(this.random() * rows)
+        const key = keys[row]
+        if (key === undefined) continue
+        if (key !== keep) this.consider(key, row, minute)
         break
       }
     }
   }
 
-  private consider(key: string, minute: number): void {
+  private consider(key: string, row: number, minute: number): void {
     const pool = this.pool
     const table = this.table
-    const hash = keyHash(key)
-    const i = hash & table.mask
-    const hits = table.hits !== undefined ? table.hits[i]! : 0
-    const c: Candidate = { key, hash, rank: this.lfu ? lfuDecayed(hits, minute) : 0, clock: table.clocks[i]!, hits }
+    const hits = table.hits !== undefined ? table.hits[row]! : 0
+    const c: Candidate = { key, row, rank: this.lfu ? lfuDecayed(hits, minute) : 0, clock: table.clocks![row]!, hits }
     // A key already in the pool is refreshed, not added twice.
     const same = pool.findIndex((p) => p.key === key)
     if (same >= 0) pool.splice(same, 1)
@@ -419,12 +308,12 @@ class FifoTracker implements EvictionTracker {
 }
 
 /**
- * The tracker for `policy` (undefined for `noeviction`). `map` is the keyspace's map of every key, which the
- * trackers' hands walk in insertion order.
+ * The tracker for `policy` (undefined for `noeviction`), over the keyspace's table of every key: LRU and LFU add
+ * their columns to it (call this while it is empty), FIFO walks its keys in insertion order.
  */
 export const makeEviction = (
   policy: EvictionPolicy,
-  map: Map<string, unknown>,
+  table: EntryTable<unknown>,
   options: EvictionOptions = {}
 ): EvictionTracker | undefined => {
   const samples = Math.max(1, Math.floor(options.samples ?? 5))
@@ -433,10 +322,10 @@ export const makeEviction = (
     case "noeviction":
       return undefined
     case "FIFO":
-      return new FifoTracker(map)
+      return new FifoTracker(table.rows)
     case "LRU":
-      return new SampledTracker(map, false, samples, random)
+      return new SampledTracker(table, false, samples, random)
     case "LFU":
-      return new SampledTracker(map, true, samples, random)
+      return new SampledTracker(table, true, samples, random)
   }
 }

@@ -233,7 +233,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   // The deadline the sweep fiber sleeps until (`nextExpiry`), and how to wake it when an earlier one appears.
   let armed = 0n
   let wake: (() => void) | undefined
-  const tracker = maxBytes > 0 ? makeEviction(policy, rows, options.eviction) : undefined
+  const tracker = maxBytes > 0 ? makeEviction(policy, table, options.eviction) : undefined
 
   /** The slot of the bare value in `row`: the same shard and size estimate it was counted with when stored. */
   const slotOfBare = (key: string, bare: Bare, row: number): Slot =>
@@ -247,14 +247,12 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     return typeof s === "object" ? s : slotOfBare(key, s, row)
   }
 
-  /** Stores `item` under `key`, in its row if it has one (its place in the Map's order is kept). */
-  const put = (key: string, item: Slot | Bare, figure: number): void => {
-    const row = rows.get(key)
-    if (row === undefined) table.add(key, item, figure)
-    else {
-      table.items[row] = item
-      table.figures[row] = figure
-    }
+  /** Replaces the item of `key`, which is in the table, in its row (its place in the Map's order is kept). */
+  const replace = (key: string, item: Slot | Bare, figure: number): number => {
+    const row = rows.get(key)!
+    table.items[row] = item
+    table.figures[row] = figure
+    return row
   }
 
   const isExpired = (s: Slot, now: bigint) => s.timed && now >= s.expiresAt
@@ -341,7 +339,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     const s = table.items[row]!
     // A bare value needs no shard or size on a read: answer with a light entry.
     if (typeof s !== "object") {
-      if (tracker !== undefined) tracker.accessed(key, now)
+      if (tracker !== undefined) tracker.accessed(row, now)
       return { value: valueOfBare(s), expiresAt: 0n }
     }
     if (isExpired(s, now)) {
@@ -349,7 +347,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
       expiredKeys += 1
       return undefined
     }
-    if (tracker !== undefined) tracker.accessed(key, now)
+    if (tracker !== undefined) tracker.accessed(row, now)
     return entryOf(s)
   }
 
@@ -368,8 +366,8 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
             shardKeys[shard]! += 1
             shardBytes[shard]! += growth
             usedBytes += growth
-            table.add(key, bare, size)
-            tracker?.inserted(key, now)
+            const added = table.add(key, bare, size)
+            tracker?.inserted(added, now)
             observer?.set(key, value, 0n)
             return undefined
           }
@@ -383,7 +381,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
             }
             table.items[row] = bare
             table.figures[row] = size
-            tracker?.accessed(key, now)
+            tracker?.accessed(row, now)
             observer?.set(key, value, 0n)
             return undefined
           }
@@ -424,23 +422,21 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     const bare = expiresAt === 0n ? bareOf(value) : undefined
     if (old !== undefined) {
       const next = new Slot(key, dataOf(value), expiresAt, old.shard, bytes, owner)
-      if (bare !== undefined) put(key, bare, scalarBytes(bare))
-      else put(key, next, 0)
+      const row = bare !== undefined ? replace(key, bare, scalarBytes(bare)) : replace(key, next, 0)
       shardBytes[old.shard]! += bytes - old.bytes
       usedBytes += bytes - old.bytes
       if (old.expiresAt !== 0n) expiring -= 1
       scheduleExpiry(next)
-      tracker?.accessed(key, now)
+      tracker?.accessed(row, now)
     } else {
       const shard = shardOf(key, shardCount)
       const slot = new Slot(key, dataOf(value), expiresAt, shard, bytes)
-      if (bare !== undefined) table.add(key, bare, scalarBytes(bare))
-      else table.add(key, slot, 0)
+      const row = bare !== undefined ? table.add(key, bare, scalarBytes(bare)) : table.add(key, slot, 0)
       shardKeys[shard]! += 1
       shardBytes[shard]! += bytes
       usedBytes += bytes
       scheduleExpiry(slot)
-      tracker?.inserted(key, now)
+      tracker?.inserted(row, now)
     }
   }
 
@@ -455,7 +451,7 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
     }
     // Same value, same place in the eviction order: only the expiry changes.
     const next = new Slot(key, s.data, expiresAt, s.shard, s.bytes, s.owner)
-    put(key, next, 0)
+    replace(key, next, 0)
     if (s.expiresAt !== 0n) expiring -= 1
     scheduleExpiry(next)
     observer?.expire(key, expiresAt)

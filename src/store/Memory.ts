@@ -17,9 +17,8 @@ import type { Value } from "./Value.js"
  * Fixed bytes counted per entry on top of its key and value: the keyspace map's entry (about 40 bytes) and its
  * row (an item pointer and a 4-byte figure, in arrays that grow by half to double: 12-24 bytes, see
  * EntryTable.ts) and, for the entries that need them, the entry record and the value's wrapper (about 110 more);
- * under LRU and LFU, the policy's share per key of its access table (8 or 12 bytes per bucket, 4-8 buckets per
- * key: 32-96 bytes) and of its key array (8-16 bytes). One figure for every form, as the keyspace's bookkeeping
- * needs: within 2× of each.
+ * under LRU and LFU, the policy's columns in the row (the key, a clock, LFU's counter: 16-20 bytes, 20-40 with
+ * the arrays' spare room). One figure for every form, as the keyspace's bookkeeping needs: within 2× of each.
  */
 export const ENTRY_OVERHEAD_BYTES = 96
 

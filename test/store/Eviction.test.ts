@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest"
+import { EntryTable } from "../../src/store/EntryTable.js"
 import {
-  AccessTable,
   type EvictionPolicy,
   type EvictionTracker,
-  keyHash,
   LFU_INIT,
   LFU_MAX,
   lfuDecayed,
@@ -26,34 +25,32 @@ const seeded = (seed: number) => () => {
 
 const MINUTE = 60_000_000_000n
 
-/** A tracker over a plain map of keys, driven the way the keyspace drives it. */
+/** A tracker over a table of keys (the keyspace's), driven the way the keyspace drives it. */
 const harness = (policy: EvictionPolicy, samples = 64, random: () => number = () => 0) => {
-  const map = new Map<string, number>()
-  const tracker = makeEviction(policy, map, { samples, random }) as EvictionTracker
+  const table = new EntryTable<number>()
+  const tracker = makeEviction(policy, table, { samples, random }) as EvictionTracker
   let now = 0n
+  const rowOf = (k: string) => table.rows.get(k)!
   return {
-    map,
+    table,
     tracker,
     advance: (ns: bigint) => {
       now += ns
     },
     insert: (...keys: Array<string>) => {
-      for (const k of keys) {
-        map.set(k, 0)
-        tracker.inserted(k, now)
-      }
+      for (const k of keys) tracker.inserted(table.add(k, 0, 0), now)
     },
     read: (...keys: Array<string>) => {
-      for (const k of keys) tracker.accessed(k, now)
+      for (const k of keys) tracker.accessed(rowOf(k), now)
     },
-    /** An overwrite: the map keeps the key's place, and it is an access. */
+    /** An overwrite: the key keeps its row and its place, and it is an access. */
     write: (k: string) => {
-      map.set(k, map.get(k)! + 1)
-      tracker.accessed(k, now)
+      table.items[rowOf(k)]! += 1
+      tracker.accessed(rowOf(k), now)
     },
     remove: (k: string) => {
+      table.delete(k)
       tracker.removed(k)
-      map.delete(k)
     },
     /** Evicts `n` keys (never `keep`) and returns them in order. */
     evict: (n: number, keep = "") => {
@@ -62,8 +59,8 @@ const harness = (policy: EvictionPolicy, samples = 64, random: () => number = ()
         const v = tracker.victim(keep, now)
         if (v === undefined) break
         out.push(v)
+        table.delete(v)
         tracker.removed(v)
-        map.delete(v)
       }
       return out
     }
@@ -91,7 +88,7 @@ describe("LRU tracker", () => {
   })
 
   it("finds another key when every sample is the key being written", () => {
-    // random 0: every sample is the first key of the key array, which is the key being written.
+    // random 0: every sample is row 0, the first key stored, which is the key being written.
     const h = harness("LRU", 1, () => 0)
     h.insert("a", "b", "c")
     expect(h.evict(2, "a")).toEqual(["b", "c"])
@@ -164,7 +161,7 @@ describe("FIFO tracker", () => {
   it("evicts in insertion order; an overwrite keeps its place, a re-inserted key goes last", () => {
     const h = harness("FIFO")
     h.insert("a", "b", "c", "d")
-    h.map.set("b", 1) // overwrite: keeps its place
+    h.write("b") // overwrite: keeps its place
     h.remove("c")
     h.insert("c")
     expect(h.evict(2)).toEqual(["a", "b"])
@@ -325,66 +322,47 @@ describe("the keyspace's counters under a memory limit", () => {
   })
 })
 
-describe("the access table", () => {
-  it("keeps every key's figures when it doubles (a key's new bucket has its old bucket's low bits)", () => {
-    const keys = Array.from({ length: 5000 }, (_, i) => `key:${i}`)
-    const table = new AccessTable(1 << 10, true)
-    // Later writes to a shared bucket win, as in the tracker: what each key reads now must survive the growth.
-    keys.forEach((k, i) => {
-      const b = keyHash(k) & table.mask
-      table.clocks[b] = i + 1
-      table.hits![b] = i * 256 + (i % 200)
-    })
-    const before = keys.map((k) => [table.clocks[keyHash(k) & table.mask], table.hits![keyHash(k) & table.mask]])
-    table.grow()
-    table.grow()
-    expect(table.buckets).toBe(1 << 12)
-    expect(keys.map((k) => [table.clocks[keyHash(k) & table.mask], table.hits![keyHash(k) & table.mask]])).toEqual(
-      before
-    )
-  })
-
-  it("spreads keys that differ only in their last characters over the buckets", () => {
-    const mask = (1 << 16) - 1
-    const used = new Set<number>()
-    for (let i = 0; i < 16_384; i++) used.add(keyHash(`key:${String(i).padStart(12, "0")}`) & mask)
-    // 16,384 keys in 65,536 buckets at random fill about 14,500 distinct buckets.
-    expect(used.size).toBeGreaterThan(14_000)
-  })
-
-  it("an LRU tracker that outgrew its first table still evicts only keys older than the ones read", () => {
-    const n = 20_000 // the table doubles at 16,385 keys
+describe("LRU and LFU figures in the table's rows", () => {
+  it("survive the table's growth: an LRU tracker past its first capacity evicts only keys older than the ones read", () => {
+    const n = 20_000
     const h = harness("LRU", n + 1)
     for (let i = 0; i < 1000; i++) h.insert(`k${i}`)
     // Below 4,096 keys every access is recorded: k0..k99 are now newer than k100..k999.
     for (let i = 0; i < 100; i++) h.read(`k${i}`)
     for (let i = 1000; i < n; i++) h.insert(`k${i}`)
-    expect((h.tracker as unknown as { table: AccessTable }).table.buckets).toBeGreaterThanOrEqual(4 * n)
+    expect(h.table.clocks!.length).toBeGreaterThanOrEqual(n)
     // Every key is sampled: the victims are the oldest figures, which a lost figure (0) would undercut.
     const victims = h.evict(40).map((k) => Number(k.slice(1)))
     expect(victims).toHaveLength(40)
     expect(victims.every((i) => i >= 100 && i < 1000)).toBe(true)
   })
-})
 
-describe("the key array LRU and LFU sample from", () => {
-  it("is rebuilt once removed keys outnumber the live ones, and only live keys are ever chosen", () => {
-    const h = harness("LRU", 5, seeded(17))
-    const sampled = () => (h.tracker as unknown as { sampled: number }).sampled
-    for (let i = 0; i < 5000; i++) h.insert(`k${i}`)
-    // Remove 4 keys in 5: the array keeps them as stale elements until a rebuild, which removals advance.
-    for (let i = 0; i < 5000; i++) if (i % 5 !== 0) h.remove(`k${i}`)
-    expect(sampled()).toBeLessThanOrEqual(2 * 1000 + 64 + 8)
-    expect(sampled()).toBeGreaterThanOrEqual(1000)
-    // A key stored again after its removal is live again, and sampled.
-    h.insert("k1")
-    const victims = h.evict(1002)
-    expect(victims).toHaveLength(1001)
-    expect(new Set(victims).size).toBe(1001)
-    expect(victims.every((k) => k === "k1" || Number(k.slice(1)) % 5 === 0)).toBe(true)
-    // The oldest live keys go first (k1, stored last, is the newest).
-    expect(victims.slice(0, 100).filter((k) => Number(k.slice(1)) < 2500).length).toBeGreaterThanOrEqual(80)
-  })
+  for (const policy of ["LRU", "LFU"] as const)
+    it(`${policy}: survive the rows' renumbering after mass removals, and only live keys are chosen`, () => {
+      const h = harness(policy, 5, seeded(17))
+      for (let i = 0; i < 20_000; i++) h.insert(`k${i}`)
+      // Make the keys ending in 5 the most used: under LFU the counter grows, under LRU they are the newest. Above
+      // 4,096 keys 1 access in 8 is recorded: 40 reads leave a key unrecorded with probability (7/8)^40, 0.5 %.
+      for (let r = 0; r < 40; r++) for (let i = 5; i < 20_000; i += 10) h.read(`k${i}`)
+      const rowsBefore = h.table.rowCount
+      // Remove 4 keys in 5 (none of the used ones): the table renumbers its rows meanwhile.
+      for (let i = 0; i < 20_000; i++) if (i % 5 !== 0) h.remove(`k${i}`)
+      expect(h.table.rowCount).toBeLessThan(rowsBefore)
+      const victims = h.evict(3000)
+      expect(victims).toHaveLength(3000)
+      expect(new Set(victims).size).toBe(3000)
+      expect(victims.every((k) => Number(k.slice(1)) % 5 === 0)).toBe(true)
+      // The used keys (multiples of 5 ending in 5) kept their figures through the renumbering: few go first.
+      const used = victims.slice(0, 1000).filter((k) => k.endsWith("5")).length
+      expect(used).toBeLessThan(100)
+      // A key stored again after its removal is live again: evicting everything takes every live key once.
+      h.insert("k1")
+      const rest = h.evict(5000)
+      expect(rest).toHaveLength(1001)
+      expect(new Set(rest).size).toBe(1001)
+      expect(rest).toContain("k1")
+      expect(h.table.size).toBe(0)
+    })
 })
 
 describe("sampled recording on a large keyspace (1 access in 8 recorded above 4,096 keys)", () => {

@@ -1,7 +1,7 @@
 /**
  * `memory.max_size_mb` bounds memory (issue 10): for every value shape, filling a keyspace to its limit grows
- * the real heap (`process.memoryUsage()`'s `heapUsed` plus `arrayBuffers`, where LRU's and LFU's access table
- * lives, after full collections) by between half and twice the
+ * the real heap (`process.memoryUsage()`'s `heapUsed` plus `arrayBuffers`, where the key table's typed columns
+ * live, after full collections) by between half and twice the
  * estimate. Each shape fills a fresh child process (`test/support/fillMemory.ts`, run with `--expose-gc`), so
  * no other shape's garbage or this worker's heap blurs the figure. Before, 64 MB of lists of `{}` were
  * estimated at 62 MB while the process grew by 540 MB-2 GB.
@@ -62,7 +62,7 @@ describe("the size estimate tracks the real heap within 2×", () => {
     }, 90_000)
   }
 
-  it("with LRU and LFU (their access table and key array), short strings and JSON documents too", async () => {
+  it("with LRU and LFU (their columns of the key table), short strings and JSON documents too", async () => {
     for (const policy of ["LRU", "LFU"])
       for (const shape of ["SET short strings", "JSON.SET documents"]) {
         const r = await fill(shape, policy)

@@ -59,7 +59,7 @@ for (const [shape, fill] of Object.entries(shapes)) {
   if (only !== undefined && shape !== only) continue
   gc()
   gc()
-  // The heap and the typed arrays' backing stores (LRU's and LFU's access table lives outside the JS heap).
+  // The heap and the typed arrays' backing stores (the key table's typed columns live outside the JS heap).
   const used = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers
   const before = used()
   let ks: KeyspaceShape | undefined = Keyspace.makeMemory({
