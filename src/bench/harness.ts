@@ -73,7 +73,9 @@ interface HarnessOptions {
   readonly persistence: boolean
   readonly limited: boolean
   /** redis-server and redis-benchmark, when both are found and not turned off. */
+  /** Undefined when left out (`--no-redis`, `redisSkipped`) or not installed. */
   readonly redis: { readonly server: string; readonly benchmark: string } | undefined
+  readonly redisSkipped: boolean
   /** Run only the cluster row (a local Redis Cluster, two fleare-ts servers on it, ioredis direct). */
   readonly clusterOnly: boolean
 }
@@ -178,6 +180,7 @@ const parseOptions = (argv: ReadonlyArray<string>): HarnessOptions => {
     persistence: !(values["no-persistence"] ?? false),
     limited: !(values["no-limited"] ?? false),
     redis: values["no-redis"] ? undefined : findRedis(values["redis-server"], values["redis-benchmark"]),
+    redisSkipped: values["no-redis"] ?? false,
     clusterOnly: values["cluster-only"] ?? false
   }
 }
@@ -414,7 +417,8 @@ const runRedisCell = async (r: RedisSide, test: TestName, pipeline: number, o: H
 
 const startRedis = async (o: HarnessOptions, log: (s: string) => void): Promise<RedisSide | undefined> => {
   if (o.redis === undefined) {
-    log("fleare bench: redis-server / redis-benchmark not found: no Redis reference (apt-get install redis-server)")
+    if (!o.redisSkipped)
+      log("fleare bench: redis-server / redis-benchmark not found: no Redis reference (apt-get install redis-server)")
     return undefined
   }
   try {
