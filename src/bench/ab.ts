@@ -26,6 +26,8 @@ const USAGE = `usage: npm run bench:ab -- (--a BUNDLE | --ref COMMIT) [--b BUNDL
   --a BUNDLE        the "before" server bundle (a dist/fleare-server.mjs)
   --ref COMMIT      build the bundle of COMMIT and use it as A
   --b BUNDLE        the "after" bundle                  [this checkout's dist/fleare-server.mjs, rebuilt]
+  --a-node-options=OPTS, --b-node-options=OPTS
+                    node options for A or B after the start script's (e.g. a flag under test)
   --config YAML     server config for both               [{persistence: {enable: false}}]
   --tests LIST      commands                              [set,get]
   --pipelines LIST  pipeline depths                       [1,16]
@@ -79,6 +81,8 @@ const main = async (): Promise<number> => {
     options: {
       a: { type: "string" },
       b: { type: "string" },
+      "a-node-options": { type: "string" },
+      "b-node-options": { type: "string" },
       ref: { type: "string" },
       config: { type: "string" },
       tests: { type: "string" },
@@ -110,12 +114,19 @@ const main = async (): Promise<number> => {
     const bundleA = ref?.bundle ?? resolve(values.a!)
     const bundleB = resolve(values.b ?? join(packageRoot, "dist/fleare-server.mjs"))
     for (const b of [bundleA, bundleB]) if (!existsSync(b)) throw new Error(`no bundle at ${b}`)
-    const start = async (label: string, bundle: string): Promise<Side> => ({
+    const optionsOf = (s: string | undefined) => (s ?? "").split(" ").filter((o) => o !== "")
+    const start = async (label: string, bundle: string, nodeOptions: ReadonlyArray<string>): Promise<Side> => ({
       label,
-      target: await startTarget(oursSpec(true, config, label, bundle))
+      target: await startTarget(oursSpec(true, config, label, bundle, nodeOptions))
     })
-    const sides = [await start("A", bundleA), await start("B", bundleB)]
-    console.log(`A: ${values.ref ?? bundleA}\nB: ${bundleB}\nconfig: ${config}`)
+    const aOptions = optionsOf(values["a-node-options"])
+    const bOptions = optionsOf(values["b-node-options"])
+    const sides = [await start("A", bundleA, aOptions), await start("B", bundleB, bOptions)]
+    const described = (bundle: string, o: ReadonlyArray<string>) =>
+      o.length > 0 ? `${bundle} (${o.join(" ")})` : bundle
+    console.log(
+      `A: ${described(values.ref ?? bundleA, aOptions)}\nB: ${described(bundleB, bOptions)}\nconfig: ${config}`
+    )
     console.log(`${rounds} rounds x ${seconds} s per cell, ${connections} connections, interleaved\n`)
     const rows: Array<string> = []
     try {

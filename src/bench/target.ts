@@ -73,12 +73,15 @@ export const oursSpec = (
   compiled: boolean,
   config = "{persistence: {enable: false}}",
   name = "fleare-ts",
-  bundle = SERVER_BUNDLE
+  bundle = SERVER_BUNDLE,
+  /** Node options after the start script's (e.g. a flag under test). */
+  extraNodeOptions: ReadonlyArray<string> = []
 ): TargetSpec => ({
   name,
   args: [
     "--expose-gc",
     ...(compiled ? startNodeOptions() : ["--import", "tsx"]),
+    ...extraNodeOptions,
     "--import",
     "./src/bench/gcOnSignal.mjs",
     compiled ? bundle : "src/main.ts",
