@@ -28,6 +28,7 @@ import { Keyspace } from "../store/Keyspace.js"
 import { nowNanos } from "../session/Timestamp.js"
 import { VERSION } from "../version.js"
 import { AuthLimiter } from "../session/AuthLimiter.js"
+import { connectionScheduler } from "./ConnectionScheduler.js"
 import { type ConnectionDeps, runConnection } from "./Connection.js"
 import { connectionLimits } from "./Limits.js"
 import { ConnectionRegistry } from "./Connections.js"
@@ -100,8 +101,10 @@ export class FleareServer extends Context.Tag("fleare/FleareServer")<FleareServe
       // The AUTH deadline applies only when there is an AUTH to wait for.
       const authTimeout = accounts.anonymousUser === undefined ? config.security.auth_timeout_seconds : 0
       yield* Effect.forkScoped(connections.sweepDeadlines(authTimeout, config.misc.timeout_seconds))
-      const address = yield* transport.serve({ host: config.server.host, port: config.server.port }, (conn) =>
-        runConnection(deps, conn)
+      // Connection fibers inherit the serving fiber's scheduler (see ConnectionScheduler.ts).
+      const address = yield* Effect.withScheduler(
+        transport.serve({ host: config.server.host, port: config.server.port }, (conn) => runConnection(deps, conn)),
+        connectionScheduler
       )
       bound = address
       // Registered for /metrics and /health (when provided): the log is replayed (persistence was built
