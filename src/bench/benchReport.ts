@@ -55,9 +55,8 @@ export interface Memory {
   readonly bytesPerKey: number
   readonly bytesPerConnection: number
   /**
-   * The same at steady state: measured on a fresh process, after a first batch of connections was opened and
-   * closed (one-time memory), both readings after a long idle time and a GC, once V8 has given back the memory of
-   * the burst of handshakes; undefined when not measured.
+   * The same at steady state: measured on a fresh process, both readings after a long idle time and a GC, once
+   * V8 has given back the memory of the burst of handshakes; undefined when not measured.
    */
   readonly steadyBytesPerConnection: number | undefined
   /** Errors while loading the keys: the per-key figure is void if there are any. */
@@ -230,7 +229,7 @@ export const renderReport = (run: BenchRun): { readonly markdown: string; readon
         : [
             memRow(
               ma,
-              `the same at steady state (fresh process, after ${fmtInt(run.idleConnections)} connected and closed; before and after: ${run.steadySeconds} s idle, then GC)`,
+              `the same at steady state (fresh process; before and after: ${run.steadySeconds} s idle, then GC)`,
               kb,
               (m) => m.steadyBytesPerConnection ?? Number.NaN,
               TARGETS.bytesPerConnection

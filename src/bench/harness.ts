@@ -254,15 +254,11 @@ const measureKeys = async (spec: TargetSpec, keys: number): Promise<{ bytesPerKe
  * RSS growth per idle authenticated connection at steady state, on a fresh server: both readings after `seconds`
  * of idle time and a full GC. A burst of handshakes grows V8's young generation (it doubles whenever what
  * survives outgrows it) and V8 gives that memory back only after some idle time, so the reading 1 s after
- * connecting includes it; this one is what the connections themselves keep. Before the first reading, `n`
- * connections are opened, authenticated and closed once: the first handshakes also leave one-time memory behind
- * (compiled code, and the compiler's and the allocator's high-water marks, which glibc keeps), which is no
- * connection's to keep.
+ * connecting includes it; this one is what the connections themselves keep.
  */
 const measureSteadyConnections = async (spec: TargetSpec, n: number, seconds: number): Promise<number> => {
   const t = await startTarget(spec)
   try {
-    for (const s of await connectAll(authOf(t), n)) s.destroy()
     const before = await settledRss(t, seconds * 1000)
     const sockets = await connectAll(authOf(t), n)
     try {
