@@ -136,7 +136,7 @@ export interface KeyspaceShape {
   readonly nextExpiry: (wake: () => void) => bigint | undefined
   /** The memory figures, without purging anything. */
   readonly memory: () => MemoryStats
-  /** Every live entry at `now` (e.g. for a snapshot), in the map's order. */
+  /** Every live entry at `now` (e.g. for a snapshot), in insertion order (an overwrite keeps its place). */
   readonly entries: (now: bigint) => IterableIterator<readonly [string, Entry]>
   /**
    * Installs the observer told of every later change (undefined removes it). Without one, writes pay nothing
