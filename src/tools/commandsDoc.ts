@@ -94,8 +94,8 @@ export const examples: Readonly<Record<string, CommandExample>> = {
     reply:
       '{"connections":1,"pubsub":{"messages_delivered":0,"messages_published":0,"slow_subscribers_disconnected":0,' +
       '"subscribers":0,"topics":0},"server_status":"running","sessions":1,"shard_info":{"0":{"ID":"0",' +
-      '"host_address":"127.0.0.1:9219","key_length":3,"name":"Shard 0","total_size":"533 bytes"},' +
-      '"1":{"ID":"1","host_address":"127.0.0.1:9219","key_length":3,"name":"Shard 1","total_size":"424 bytes"},' +
+      '"host_address":"127.0.0.1:9219","key_length":3,"name":"Shard 0","total_size":"581 bytes"},' +
+      '"1":{"ID":"1","host_address":"127.0.0.1:9219","key_length":3,"name":"Shard 1","total_size":"472 bytes"},' +
       '"shard_count":2},"up_time":"2026-11-27T11:26:24.585305411Z","uptime_seconds":0,"version":"0.1.0"}'
   },
   SUBSCRIBE: { args: ["news"], reply: "", noReply: true },

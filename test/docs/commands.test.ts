@@ -118,15 +118,15 @@ describe("generated files are current (run `npm run docs` after changing the com
 })
 
 describe("README: Memory limit and eviction", () => {
-  it("an entry counts 80 bytes + the key's and the value's heap estimate, as STATUS's total_size shows", async () => {
+  it("an entry counts 96 bytes + the key's and the value's heap estimate, as STATUS's total_size shows", async () => {
     const srv = await startServer({ shard: { shard_count: 1 } })
     const c = await WireClient.authed(srv.port)
     try {
-      await c.ok("SET", "kö", "héllo") // 80 + (16 + 3) + (16 + 6)
-      await c.ok("NUM.SET", "n", "123456789") // 80 + (16 + 1) + 16
-      await c.ok("LIST.SET", "l", "1", "ab") // 80 + (16 + 1) + 48 + 2 × 8 + (16 + 2)
+      await c.ok("SET", "kö", "héllo") // 96 + (16 + 3) + (16 + 6)
+      await c.ok("NUM.SET", "n", "123456789") // 96 + (16 + 1) + 16
+      await c.ok("LIST.SET", "l", "1", "ab") // 96 + (16 + 1) + 48 + 2 × 8 + (16 + 2)
       const status = JSON.parse(await c.ok("STATUS"))
-      expect(status.shard_info["0"].total_size).toBe(`${121 + 113 + 179} bytes`)
+      expect(status.shard_info["0"].total_size).toBe(`${137 + 129 + 195} bytes`)
     } finally {
       c.destroy()
       await srv.close()
