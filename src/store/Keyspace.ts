@@ -217,8 +217,8 @@ const makeMemory = (options: MemoryOptions): KeyspaceShape => {
   // One table for every key (the shard is recorded per entry and counted per shard): a read is one lookup of
   // its Map and one load from its rows. A value with no expiry written by SET (kind Default) or NUM.* (kind
   // Number) is kept bare, as the string or the number itself, with its `scalarBytes` as its row's figure (so an
-  // overwrite sizes the old value without touching it), whatever the eviction policy (its figures live in its
-  // own table); its slot is made when it is needed. A slot's row figure is 0 (the slot has its bytes), so the
+  // overwrite sizes the old value without touching it), whatever the eviction policy (its figures are columns of
+  // the table); its slot is made when it is needed. A slot's row figure is 0 (the slot has its bytes), so the
   // figure tells a bare value from a slot without loading either.
   const table = new EntryTable<Slot | Bare>()
   const rows = table.rows
