@@ -51,6 +51,8 @@ export class EntryTable<T> {
 
   /** Keeps the key, a clock and (for LFU) a counter per row from now on; call it while the table is empty. */
   track(columns: TrackedColumns): void {
+    // The columns start empty: rows made before would have no key or figures in them.
+    if (this.items.length > 0) throw new Error("EntryTable.track: the table already has rows")
     this.keys = []
     this.clocks = new Float64Array(this.figures.length)
     if (columns.hits) this.hits = new Uint32Array(this.figures.length)

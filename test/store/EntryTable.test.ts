@@ -33,6 +33,20 @@ describe("EntryTable", () => {
     expect(t.size).toBe(4)
   })
 
+  it("keeps eviction columns per row once tracked, and refuses to start them on a table with rows", () => {
+    const t = new EntryTable<string>()
+    t.track({ hits: true })
+    for (let i = 0; i < 100; i++) t.clocks![t.add(`k${i}`, "v", 1)] = i
+    expect(t.keys![t.rows.get("k42")!]).toBe("k42")
+    expect(t.clocks![t.rows.get("k42")!]).toBe(42)
+    expect(t.hits!.length).toBeGreaterThanOrEqual(100)
+    t.delete("k42")
+    expect(t.keys!.filter((k) => k !== undefined)).toHaveLength(99)
+    const late = new EntryTable<string>()
+    late.add("a", "v", 1)
+    expect(() => late.track({ hits: false })).toThrow(/already has rows/)
+  })
+
   it("grows its figures past their first capacity", () => {
     const t = new EntryTable<string>()
     for (let i = 0; i < 1000; i++) t.add(`k${i}`, `v${i}`, i * 3)
