@@ -2,6 +2,7 @@
  * The command table: every command by its upper-case name. Dispatch, role checks and help text all come
  * from here, so it is the one place a command is declared.
  */
+import { hasNonAscii } from "../protocol/Utf8.js"
 import type { CommandSpec } from "./Command.js"
 import { jsonCommands } from "./json.js"
 import { keyCommands } from "./keys.js"
@@ -55,11 +56,6 @@ const byLength: ReadonlyArray<ReadonlyArray<readonly [Uint8Array, CommandSpec]> 
   for (const spec of allCommands) (table[spec.name.length] ??= []).push([lowerBytes(spec.name), spec])
   return table
 })()
-
-const hasNonAscii = (buf: Buffer, start: number, end: number): boolean => {
-  for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return true
-  return false
-}
 
 /**
  * `lookupCommand` on the bytes of a name, `buf[start, end)`, without making a string (the per-request path): an

@@ -8,7 +8,7 @@
  * be valid UTF-8. `test/protocol/Message.test.ts` checks these codecs byte for byte against @bufbuild/protobuf.
  */
 import { isUtf8, kMaxLength } from "node:buffer"
-import { SHORT_TEXT, utf8Length } from "./Utf8.js"
+import { hasNonAscii, SHORT_TEXT, utf8Length } from "./Utf8.js"
 
 /** A request: the command name as sent, and its arguments. */
 export interface Command {
@@ -47,10 +47,8 @@ const readVarint = (buf: Buffer, pos: number, end: number): [value: number, next
 }
 
 /** A byte range holds valid UTF-8 (checked only when it has a non-ASCII byte: ASCII is the common case). */
-const isUtf8Range = (buf: Buffer, start: number, end: number): boolean => {
-  for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return isUtf8(buf.subarray(start, end))
-  return true
-}
+const isUtf8Range = (buf: Buffer, start: number, end: number): boolean =>
+  !hasNonAscii(buf, start, end) || isUtf8(buf.subarray(start, end))
 
 /**
  * Node's Buffer has had `latin1Slice` since its first releases (undocumented: `toString("latin1")` calls it after
@@ -62,14 +60,11 @@ interface Latin1Slice {
 }
 
 const readString = (buf: Buffer, start: number, end: number): string => {
-  for (let i = start; i < end; i++)
-    if (buf[i]! >= 0x80) {
-      // proto3 strings must be valid UTF-8.
-      if (!isUtf8(buf.subarray(start, end))) throw new WireError("string field is not valid UTF-8")
-      return buf.toString("utf8", start, end)
-    }
   // ASCII (the common case, scanned once): its Latin-1 and UTF-8 readings are the same string.
-  return (buf as Buffer & Latin1Slice).latin1Slice(start, end)
+  if (!hasNonAscii(buf, start, end)) return (buf as Buffer & Latin1Slice).latin1Slice(start, end)
+  // proto3 strings must be valid UTF-8.
+  if (!isUtf8(buf.subarray(start, end))) throw new WireError("string field is not valid UTF-8")
+  return buf.toString("utf8", start, end)
 }
 
 const skipField = (buf: Buffer, wireType: number, pos: number, end: number): number => {

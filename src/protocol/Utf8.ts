@@ -6,6 +6,12 @@
 /** Strings up to this many characters are scanned in JavaScript; longer ones go to `Buffer.byteLength`. */
 export const SHORT_TEXT = 64
 
+/** Whether `buf[start, end)` has a byte of 0x80 or more (ASCII is the common case, scanned in JavaScript). */
+export const hasNonAscii = (buf: Uint8Array, start: number, end: number): boolean => {
+  for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return true
+  return false
+}
+
 /** The UTF-8 length of `s` (a lone surrogate counts 3 bytes, as it is encoded as U+FFFD). */
 export const utf8Length = (s: string): number => {
   const n = s.length
