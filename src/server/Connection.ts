@@ -197,8 +197,7 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
     this.conn.abort()
   }
 
-  /** Writes replies, and drops a client whose unread output is over `misc.max_output_buffer_bytes`. */
-  /** Writes replies, and drops the connection if its unread output is now over the hard limit. */
+  /** Writes replies (counting their bytes), and drops a client whose unread output is over `misc.max_output_buffer_bytes`. */
   private writeOut(out: Buffer): void {
     const conn = this.conn
     counters.bytesOut += out.length
@@ -277,8 +276,6 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
     counters.errorsByPrefix[errorPrefixIndex(e)]! += 1
     this.deps.writer.response(e._tag === "AuthFailed" ? "" : this.clientId, "", "Error", errorText(e))
   }
-
-  /** Sends replies to the peer, counting their bytes. */
 
   private park(): void {
     const writer = this.deps.writer
