@@ -197,7 +197,10 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
     this.conn.abort()
   }
 
-  /** Writes replies (counting their bytes), and drops a client whose unread output is over `misc.max_output_buffer_bytes`. */
+  /**
+   * Writes replies (counting their bytes), and drops a client whose unread output is over
+   * `misc.max_output_buffer_bytes`.
+   */
   private writeOut(out: Buffer): void {
     const conn = this.conn
     counters.bytesOut += out.length
