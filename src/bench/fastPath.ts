@@ -123,7 +123,7 @@ const program = (o: Options) =>
                 ? encodeCommand("NUM.INCR", [keyOf("key:", k)])
                 : encodeCommand("SET", [keyOf("key:", k), "abc"])
             )
-        // A pool of distinct reads (a new key per frame) cycled through; 64 Ki reads keep the pool small in memory.
+        // A pool of distinct reads (a new key per frame) cycled through: `POOL` of them (default 1,024), small in memory.
         const reads = readsOf(o, o.keys > 1 ? Math.min(POOL, Math.ceil(REQUESTS / o.pipeline)) : 1)
         const readCount = Math.ceil(REQUESTS / o.pipeline)
         const perRequest: Array<number> = []
