@@ -163,7 +163,7 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
   /** Set when the server closed the connection (a limit): logged at release. */
   private closeReason: CloseReason | undefined = undefined
   /** The client_id and status fields of this connection's `Ok` replies, encoded at its first (FrameWriter.ok). */
-  private okPrefix: Uint8Array | undefined = undefined
+  private okPrefix: string | undefined = undefined
   /** One turn of the loop: wait for input, then handle it (built once; the loop repeats it). */
   readonly next: Effect.Effect<void>
 
