@@ -18,14 +18,12 @@ import { ServerConfig } from "../config/ServerConfig.js"
 import { Durability } from "../persistence/Durability.js"
 import { encodeCommand } from "../protocol/Message.js"
 import { FleareServer } from "../server/Server.js"
-import { type Conn, Transport } from "../server/Transport.js"
+import { type Conn, type FastPathHandler, Transport } from "../server/Transport.js"
 import { Accounts } from "../session/Accounts.js"
 import { SessionStore } from "../session/SessionStore.js"
 import { Keyspace } from "../store/Keyspace.js"
 import { Broker } from "../pubsub/Broker.js"
 import { keyOf } from "./workload.js"
-
-type FastPath = (chunk: Buffer) => "handled" | "wake" | "decline"
 
 const ROUNDS = 5
 const REQUESTS = 1_000_000
@@ -87,7 +85,7 @@ const program = (o: Options) =>
     return yield* Effect.scoped(
       Effect.gen(function* () {
         yield* Layer.build(layer)
-        let fast: FastPath | undefined
+        let fast: FastPathHandler | undefined
         let waiter: ((chunks: ReadonlyArray<Buffer>) => void) | undefined
         let writes = 0
         const conn: Conn = {
@@ -118,7 +116,7 @@ const program = (o: Options) =>
         while (writes < 1 || waiter === undefined) yield* Effect.sleep("1 millis")
         if (o.keys > 1)
           for (let k = 0; k < o.keys; k++)
-            fast!(
+            fast!.fastPath(
               o.test === "NUM.INCR"
                 ? encodeCommand("NUM.INCR", [keyOf("key:", k)])
                 : encodeCommand("SET", [keyOf("key:", k), "abc"])
@@ -130,7 +128,7 @@ const program = (o: Options) =>
         for (let round = 0; round < ROUNDS; round++) {
           const start = process.cpuUsage()
           for (let i = 0; i < readCount; i++)
-            if (fast!(reads[i % reads.length]!) !== "handled") throw new Error("the fast path declined")
+            if (fast!.fastPath(reads[i % reads.length]!) !== "handled") throw new Error("the fast path declined")
           const used = process.cpuUsage(start)
           perRequest.push(((used.user + used.system) * 1000) / (readCount * o.pipeline))
         }

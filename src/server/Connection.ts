@@ -182,7 +182,7 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
     this.next = Effect.flatMap(conn.read, (chunks) => this.onRead(chunks))
     services.connections.add(this.clientId, this)
     counters.connectionsAccepted += 1
-    conn.setFastPath((chunk) => this.fastPath(chunk))
+    conn.setFastPath(this)
   }
 
   // ---- the registry's handle ----
@@ -432,7 +432,7 @@ class ConnectionActor implements PubSubPort, PushOwner, ConnectionHandle {
    * so nothing else touches the actor's state meanwhile. Whatever needs an Effect (a session change, AUTH, an
    * Effect command, a defect to log, a durability wait, closing) is handed to the fiber, in order.
    */
-  private fastPath(chunk: Buffer): "handled" | "wake" | "decline" {
+  fastPath(chunk: Buffer): "handled" | "wake" | "decline" {
     const current = this.current
     if (current._tag !== "Active") return "decline"
     const now = this.clock.unsafeCurrentTimeNanos()

@@ -12,14 +12,13 @@ import * as Layer from "effect/Layer"
 import {
   type Conn,
   defaultFlowLimits,
+  type FastPathHandler,
   type FlowLimits,
   type ListenAddress,
   Transport,
   TransportError,
   type TransportShape
 } from "./Transport.js"
-
-type FastPath = (chunk: Buffer) => "handled" | "wake" | "decline"
 
 /** The socket's `NodeConn`, for the shared event listeners below. */
 const connOf = Symbol("fleare/NodeConn")
@@ -54,7 +53,7 @@ class NodeConn implements Conn {
   private closing = false
   /** The parked `read`'s resume function, while the actor waits for input. */
   private waiter: ((result: Effect.Effect<ReadonlyArray<Buffer> | undefined>) => void) | undefined = undefined
-  private fastPath: FastPath | undefined = undefined
+  private fastPath: FastPathHandler | undefined = undefined
   private drainListener: (() => void) | undefined = undefined
   /** Who waits in `drained` for the output to fall under the high-water mark. */
   private drainWaiters: Array<() => void> | undefined = undefined
@@ -126,7 +125,7 @@ class NodeConn implements Conn {
   onData(chunk: Buffer): void {
     if (this.closing || this.inputDone) return // a closing connection discards what the peer still sends
     if (this.fastPath !== undefined && this.waiter !== undefined && this.chunks.length === 0) {
-      const outcome = this.fastPath(chunk)
+      const outcome = this.fastPath.fastPath(chunk)
       if (outcome === "handled") return
       if (outcome === "wake") return this.wake()
     }
@@ -190,7 +189,7 @@ class NodeConn implements Conn {
     socket.once("close", () => clearTimeout(timer))
   }
 
-  setFastPath(handler: FastPath): void {
+  setFastPath(handler: FastPathHandler): void {
     this.fastPath = handler
   }
 

@@ -22,12 +22,13 @@ export interface Conn {
   /** Ends the connection after queued output is sent, then discards input until the peer closes. */
   readonly end: () => void
   /**
-   * Installs the actor's fast path: the transport calls it with input that arrives while the actor is parked in
-   * `read` with nothing queued. `"handled"`: the input was fully dealt with; `"wake"`: it was consumed and the
-   * actor must be woken (its `read` then returns `[]`); `"decline"`: not consumed, deliver it through `read`.
-   * A transport may ignore this (the actor then does everything in its fiber).
+   * Installs the actor's fast path: the transport calls `handler.fastPath` with input that arrives while the
+   * actor is parked in `read` with nothing queued. `"handled"`: the input was fully dealt with; `"wake"`: it was
+   * consumed and the actor must be woken (its `read` then returns `[]`); `"decline"`: not consumed, deliver it
+   * through `read`. A transport may ignore this (the actor then does everything in its fiber). The handler is
+   * the actor itself rather than a closure: one object less per idle connection.
    */
-  readonly setFastPath: (handler: (chunk: Buffer) => "handled" | "wake" | "decline") => void
+  readonly setFastPath: (handler: FastPathHandler) => void
   /** Ends input now (`read` returns `undefined` once drained); used by SESSION.KILL. */
   readonly kill: () => void
   /**
@@ -49,6 +50,11 @@ export interface Conn {
    * subscriber resumes writing its queued pushes then. A transport whose writes never back up may ignore it.
    */
   readonly setOnDrain: (listener: () => void) => void
+}
+
+/** Who runs input on arrival (see `Conn.setFastPath`). */
+export interface FastPathHandler {
+  readonly fastPath: (chunk: Buffer) => "handled" | "wake" | "decline"
 }
 
 /** Where a transport listens. */
