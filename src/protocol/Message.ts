@@ -8,7 +8,7 @@
  * be valid UTF-8. `test/protocol/Message.test.ts` checks these codecs byte for byte against @bufbuild/protobuf.
  */
 import { isUtf8, kMaxLength } from "node:buffer"
-import { hasNonAscii, SHORT_TEXT, utf8Length } from "./Utf8.js"
+import { hasNonAscii, SHORT_ASCII, SHORT_TEXT, shortAscii, utf8Length } from "./Utf8.js"
 
 /** A request: the command name as sent, and its arguments. */
 export interface Command {
@@ -61,7 +61,10 @@ interface Latin1Slice {
 
 const readString = (buf: Buffer, start: number, end: number): string => {
   // ASCII (the common case, scanned once): its Latin-1 and UTF-8 readings are the same string.
-  if (!hasNonAscii(buf, start, end)) return (buf as Buffer & Latin1Slice).latin1Slice(start, end)
+  if (!hasNonAscii(buf, start, end))
+    return end - start <= SHORT_ASCII
+      ? shortAscii(buf, start, end - start)
+      : (buf as Buffer & Latin1Slice).latin1Slice(start, end)
   // proto3 strings must be valid UTF-8.
   if (!isUtf8(buf.subarray(start, end))) throw new WireError("string field is not valid UTF-8")
   return buf.toString("utf8", start, end)

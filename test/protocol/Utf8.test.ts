@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { SHORT_TEXT, utf8Length } from "../../src/protocol/Utf8.js"
+import { SHORT_ASCII, SHORT_TEXT, shortAscii, utf8Length } from "../../src/protocol/Utf8.js"
 
 describe("utf8Length", () => {
   it("agrees with Buffer.byteLength on ASCII, multi-byte, astral and lone surrogates, short and long", () => {
@@ -10,5 +10,20 @@ describe("utf8Length", () => {
         expect(utf8Length(s)).toBe(Buffer.byteLength(s, "utf8"))
         expect(utf8Length(`x${s}`)).toBe(Buffer.byteLength(`x${s}`, "utf8"))
       }
+  })
+})
+
+describe("shortAscii", () => {
+  it("makes the same string as Buffer's latin1 reading, for every length up to SHORT_ASCII and any offset", () => {
+    const buf = Buffer.alloc(64)
+    for (let round = 0; round < 200; round++) {
+      for (let i = 0; i < buf.length; i++) buf[i] = Math.floor(Math.random() * 128)
+      const at = round % 7
+      for (let n = 0; n <= SHORT_ASCII; n++) expect(shortAscii(buf, at, n)).toBe(buf.toString("latin1", at, at + n))
+    }
+  })
+
+  it("refuses a range longer than SHORT_ASCII rather than cutting it short", () => {
+    expect(() => shortAscii(Buffer.alloc(40), 0, SHORT_ASCII + 1)).toThrow(RangeError)
   })
 })
