@@ -54,19 +54,117 @@ export const shortAscii = (b: Uint8Array, p: number, n: number): string => {
     case 9:
       return fromCharCode(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8])
     case 10:
-      return fromCharCode(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9])
+      return fromCharCode(
+        b[p],
+        b[p + 1],
+        b[p + 2],
+        b[p + 3],
+        b[p + 4],
+        b[p + 5],
+        b[p + 6],
+        b[p + 7],
+        b[p + 8],
+        b[p + 9]
+      )
     case 11:
-      return fromCharCode(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9], b[p + 10])
+      return fromCharCode(
+        b[p],
+        b[p + 1],
+        b[p + 2],
+        b[p + 3],
+        b[p + 4],
+        b[p + 5],
+        b[p + 6],
+        b[p + 7],
+        b[p + 8],
+        b[p + 9],
+        b[p + 10]
+      )
     case 12:
-      return fromCharCode(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9], b[p + 10], b[p + 11])
+      return fromCharCode(
+        b[p],
+        b[p + 1],
+        b[p + 2],
+        b[p + 3],
+        b[p + 4],
+        b[p + 5],
+        b[p + 6],
+        b[p + 7],
+        b[p + 8],
+        b[p + 9],
+        b[p + 10],
+        b[p + 11]
+      )
     case 13:
-      return fromCharCode(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9], b[p + 10], b[p + 11], b[p + 12])
+      return fromCharCode(
+        b[p],
+        b[p + 1],
+        b[p + 2],
+        b[p + 3],
+        b[p + 4],
+        b[p + 5],
+        b[p + 6],
+        b[p + 7],
+        b[p + 8],
+        b[p + 9],
+        b[p + 10],
+        b[p + 11],
+        b[p + 12]
+      )
     case 14:
-      return fromCharCode(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9], b[p + 10], b[p + 11], b[p + 12], b[p + 13])
+      return fromCharCode(
+        b[p],
+        b[p + 1],
+        b[p + 2],
+        b[p + 3],
+        b[p + 4],
+        b[p + 5],
+        b[p + 6],
+        b[p + 7],
+        b[p + 8],
+        b[p + 9],
+        b[p + 10],
+        b[p + 11],
+        b[p + 12],
+        b[p + 13]
+      )
     case 15:
-      return fromCharCode(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9], b[p + 10], b[p + 11], b[p + 12], b[p + 13], b[p + 14])
+      return fromCharCode(
+        b[p],
+        b[p + 1],
+        b[p + 2],
+        b[p + 3],
+        b[p + 4],
+        b[p + 5],
+        b[p + 6],
+        b[p + 7],
+        b[p + 8],
+        b[p + 9],
+        b[p + 10],
+        b[p + 11],
+        b[p + 12],
+        b[p + 13],
+        b[p + 14]
+      )
     case 16:
-      return fromCharCode(b[p], b[p + 1], b[p + 2], b[p + 3], b[p + 4], b[p + 5], b[p + 6], b[p + 7], b[p + 8], b[p + 9], b[p + 10], b[p + 11], b[p + 12], b[p + 13], b[p + 14], b[p + 15])
+      return fromCharCode(
+        b[p],
+        b[p + 1],
+        b[p + 2],
+        b[p + 3],
+        b[p + 4],
+        b[p + 5],
+        b[p + 6],
+        b[p + 7],
+        b[p + 8],
+        b[p + 9],
+        b[p + 10],
+        b[p + 11],
+        b[p + 12],
+        b[p + 13],
+        b[p + 14],
+        b[p + 15]
+      )
     default:
       throw new RangeError(`shortAscii: ${n} bytes is more than ${SHORT_ASCII}`)
   }
