@@ -11,7 +11,14 @@ export { loadConfig, type ConfigSources } from "./config/load.js"
 export { ConfigError } from "./config/ConfigError.js"
 export * from "./errors.js"
 export { FleareServer, type FleareServerShape } from "./server/Server.js"
-export { Transport, TransportError, type Conn, type TransportShape, type ListenAddress } from "./server/Transport.js"
+export {
+  Transport,
+  TransportError,
+  type Conn,
+  type FastPathHandler,
+  type TransportShape,
+  type ListenAddress
+} from "./server/Transport.js"
 export { makeNodeTransport, NodeTransportLayer } from "./server/NodeTransport.js"
 export { MemoryTransport, MemoryLink, type MemoryLinkShape } from "./server/MemoryTransport.js"
 export { SessionStore, type SessionStoreShape } from "./session/SessionStore.js"
