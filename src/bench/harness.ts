@@ -72,9 +72,9 @@ interface HarnessOptions {
   readonly memory: boolean
   readonly persistence: boolean
   readonly limited: boolean
-  /** redis-server and redis-benchmark, when both are found and not turned off. */
-  /** Undefined when left out (`--no-redis`, `redisSkipped`) or not installed. */
+  /** redis-server and redis-benchmark; undefined when left out (`redisSkipped`) or not installed. */
   readonly redis: { readonly server: string; readonly benchmark: string } | undefined
+  /** `--no-redis`: no Redis reference, and no notice that it is missing. */
   readonly redisSkipped: boolean
   /** Run only the cluster row (a local Redis Cluster, two fleare-ts servers on it, ioredis direct). */
   readonly clusterOnly: boolean

@@ -61,10 +61,12 @@ interface Latin1Slice {
 
 const readString = (buf: Buffer, start: number, end: number): string => {
   // ASCII (the common case, scanned once): its Latin-1 and UTF-8 readings are the same string.
-  if (!hasNonAscii(buf, start, end))
-    return end - start <= SHORT_ASCII
-      ? shortAscii(buf, start, end - start)
+  if (!hasNonAscii(buf, start, end)) {
+    const length = end - start
+    return length <= SHORT_ASCII
+      ? shortAscii(buf, start, length)
       : (buf as Buffer & Latin1Slice).latin1Slice(start, end)
+  }
   // proto3 strings must be valid UTF-8.
   if (!isUtf8(buf.subarray(start, end))) throw new WireError("string field is not valid UTF-8")
   return buf.toString("utf8", start, end)

@@ -53,7 +53,7 @@ class NodeConn implements Conn {
   private closing = false
   /** The parked `read`'s resume function, while the actor waits for input. */
   private waiter: ((result: Effect.Effect<ReadonlyArray<Buffer> | undefined>) => void) | undefined = undefined
-  private fastPath: FastPathHandler | undefined = undefined
+  private fastPathHandler: FastPathHandler | undefined = undefined
   private drainListener: (() => void) | undefined = undefined
   /** Who waits in `drained` for the output to fall under the high-water mark. */
   private drainWaiters: Array<() => void> | undefined = undefined
@@ -124,8 +124,8 @@ class NodeConn implements Conn {
   /** The socket's `data`. */
   onData(chunk: Buffer): void {
     if (this.closing || this.inputDone) return // a closing connection discards what the peer still sends
-    if (this.fastPath !== undefined && this.waiter !== undefined && this.chunks.length === 0) {
-      const outcome = this.fastPath.fastPath(chunk)
+    if (this.fastPathHandler !== undefined && this.waiter !== undefined && this.chunks.length === 0) {
+      const outcome = this.fastPathHandler.fastPath(chunk)
       if (outcome === "handled") return
       if (outcome === "wake") return this.wake()
     }
@@ -190,7 +190,7 @@ class NodeConn implements Conn {
   }
 
   setFastPath(handler: FastPathHandler): void {
-    this.fastPath = handler
+    this.fastPathHandler = handler
   }
 
   setOnDrain(listener: () => void): void {
